@@ -1,0 +1,210 @@
+"""The ``accord`` command line: thin wrappers over the core's use cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accord.core.dataset import DataFileError, UnknownAgreementError
+from accord.core.records import RecordError, read_people, write_frame, write_people
+from accord.core.rules.engine import Result, Usage
+from accord.core.screening import Explanation, default_dataset, explain, screen_population, select_agreements
+
+app = typer.Typer(help="Accord: screen, explain and account for moves of people in custody.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+DateOption = Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Screening date, YYYY-MM-DD.")]
+AgreementOption = Annotated[
+    list[str] | None, typer.Option("--agreement", "-a", help="Agreement id (repeatable); default: every agreement.")
+]
+UsageOption = Annotated[
+    Path | None, typer.Option("--usage", help="TOML file of places and quotas already used (default: none used).")
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _usage(path: Path | None) -> Usage:
+    from accord.core.usage import load_usage
+
+    return load_usage(path) if path else Usage()
+
+
+def _read(path: Path) -> pl.DataFrame:
+    try:
+        return read_people(path)
+    except RecordError as err:
+        raise _fail(f"{path}: nothing was read.\n{err}") from None
+
+
+@app.command()
+def screen(
+    people: Annotated[Path, typer.Argument(help="Person records: .csv, .parquet or .jsonl.")],
+    date: DateOption,
+    out: Annotated[Path, typer.Option("--out", help="Decisions file: .csv, .parquet or .jsonl.")],
+    agreement: AgreementOption = None,
+    usage: UsageOption = None,
+) -> None:
+    """Screen every person against agreements on a date: one decision row per person × agreement."""
+    day = date.date()
+    try:
+        dataset = default_dataset()
+        agreements = select_agreements(dataset, agreement)
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True
+        ) as bar:
+            task = bar.add_task(f"reading {people}", total=len(agreements) + 2)
+            frame = _read(people)
+            bar.update(task, advance=1, description=f"screening {frame.height:,} people × {len(agreements)} agreements")
+            started = time.perf_counter()
+            decisions = screen_population(frame, day, [a.id for a in agreements], dataset=dataset, usage=_usage(usage))
+            seconds = time.perf_counter() - started
+            bar.update(task, advance=len(agreements), description=f"writing {out}")
+            write_frame(decisions, out)
+    except (UnknownAgreementError, DataFileError, ValueError) as err:
+        raise _fail(str(err), 2) from None
+    _summary(decisions, day, seconds)
+    console.print(f"Wrote {decisions.height:,} decisions to {out} (data version {dataset.version}).")
+
+
+def _summary(decisions: pl.DataFrame, day: dt.date, seconds: float) -> None:
+    counts = decisions.group_by("agreement_id", "outcome").len()
+    table = Table(title=f"Screening on {day} ({seconds:.2f} s)")
+    table.add_column("agreement")
+    outcomes = ("eligible", "review", "barred")
+    for outcome in outcomes:
+        table.add_column(outcome, justify="right")
+    for agreement_id in decisions["agreement_id"].unique(maintain_order=True):
+        rows = counts.filter(pl.col("agreement_id") == agreement_id)
+        by = dict(zip(rows["outcome"], rows["len"], strict=True))
+        table.add_row(agreement_id, *(f"{by.get(o, 0):,}" for o in outcomes))
+    console.print(table)
+
+
+RESULT_STYLE = {Result.BARRED: "bold red", Result.REVIEW: "yellow", Result.PASS: "green", Result.NOT_APPLICABLE: "dim"}
+
+
+def _print_explanation(e: Explanation) -> None:
+    console.rule(f"{e.person_id} — {e.agreement_id} on {e.date}")
+    console.print(f"[bold]{e.agreement_title}[/]", highlight=False)
+    placement = e.placement or "none"
+    console.print(
+        f"Outcome: [{_outcome_style(e.outcome)}]{e.outcome.upper()}[/]   placement: {placement}   "
+        f"clause: {e.clause_id or 'none'}   data version: {e.data_version}",
+        highlight=False,
+    )
+    table = Table(show_lines=True, expand=True)
+    for column, ratio in (("rule", 2), ("result", 1), ("why", 4), ("source", 3)):
+        table.add_column(column, ratio=ratio)
+    for r in e.results:
+        source = r.citation + (f"\n{r.quote}" if r.quote else "")
+        table.add_row(r.rule_id, f"[{RESULT_STYLE[r.result]}]{r.result.label}[/]", r.reason, source)
+    console.print(table)
+
+
+def _outcome_style(outcome: str) -> str:
+    return {"barred": "bold red", "review": "bold yellow"}.get(outcome, "bold green")
+
+
+@app.command(name="explain")
+def explain_command(
+    person_id: Annotated[str, typer.Argument(help="The person's person_id.")],
+    people: Annotated[Path, typer.Option("--people", help="Person records holding that person.")],
+    date: DateOption,
+    agreement: AgreementOption = None,
+    usage: UsageOption = None,
+) -> None:
+    """Explain, rule by rule and with sources, whether one person may be moved."""
+    frame = _read(people)
+    person = frame.filter(pl.col("person_id") == person_id)
+    if person.height == 0:
+        raise _fail(f"no person {person_id!r} in {people}", 2)
+    try:
+        dataset = default_dataset()
+        for chosen in select_agreements(dataset, agreement):
+            _print_explanation(explain(person, chosen.id, date.date(), dataset=dataset, usage=_usage(usage)))
+    except (UnknownAgreementError, DataFileError, ValueError) as err:
+        raise _fail(str(err), 2) from None
+
+
+@app.command()
+def agreements() -> None:
+    """List agreements with their clauses, periods, statuses, parameters and sources."""
+    dataset = default_dataset()
+    for a in dataset.agreements.values():
+        console.rule(f"{a.id} — {a.status}")
+        console.print(
+            f"[bold]{a.title}[/]  {a.sending_state} → {a.receiving_state}  in force {a.start} to {a.end or 'open'}",
+            highlight=False,
+        )
+        console.print(a.summary.strip(), highlight=False)
+        if a.transport_paid_by:
+            console.print(f"Transport paid by: {a.transport_paid_by}")
+        for f in a.facilities:
+            console.print(f"Facility {f.id}: {f.name}, {f.kind}, capacity {f.capacity:,} — {f.citation.document}")
+        for name, p in a.parameters.items():
+            for v in p.values:
+                flag = " [yellow](assumption)[/]" if v.assumption else ""
+                console.print(f"Parameter {name} from {v.start}: {v.value:g} {p.unit}{flag}")
+        table = Table(expand=True)
+        for column in ("clause", "kind", "status", "period", "placement", "source"):
+            table.add_column(column)
+        for c in a.clauses:
+            period = f"{c.start or 'open'} to {c.end or 'open'}"
+            quota = f", {c.monthly_quota:,}/month" if c.monthly_quota else ""
+            table.add_row(
+                c.id, c.kind, c.status, period, c.placement + quota, f"{c.citation.document}: “{c.citation.quote}”"
+            )
+        if a.clauses:
+            console.print(table)
+    console.print(f"Data version {dataset.version}.")
+
+
+@app.command()
+def rules() -> None:
+    """List the rule catalogue: every rule with its citation and period."""
+    dataset = default_dataset()
+    table = Table(expand=True)
+    for column in ("rule", "title", "citation", "in force"):
+        table.add_column(column)
+    for ruleset in dataset.rulesets.values():
+        for info in ruleset.rules:
+            table.add_row(info.id, info.title, info.citation, f"{info.start or 'open'} to {info.end or 'open'}")
+    console.print(table)
+
+
+@app.command(name="generate-population")
+def generate_population_command(
+    n: Annotated[int, typer.Argument(min=0, help="How many people.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same people.")] = 1,
+    unknown_rate: Annotated[
+        float, typer.Option("--unknown-rate", min=0.0, max=1.0, help="Share of fact cells left unknown.")
+    ] = 0.0,
+) -> None:
+    """Generate a synthetic, plausible population for demos and benchmarks."""
+    from accord.core.population import generate_population
+
+    frame = generate_population(n, seed, unknown_rate=unknown_rate)
+    try:
+        write_people(frame, out)
+    except RecordError as err:
+        raise _fail(str(err), 2) from None
+    console.print(f"Wrote {frame.height:,} people to {out} (seed {seed}).")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(sys.argv[1:])

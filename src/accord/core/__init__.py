@@ -1,0 +1,4 @@
+"""The pure core of Accord: rules, screening, records, forecasting.
+
+Nothing under this package may import a web framework; the Django apps call into it.
+"""

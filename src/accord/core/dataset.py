@@ -1,0 +1,414 @@
+"""Agreements, country conditions and the law catalogue as versioned, dated data.
+
+Every file under ``accord/data`` is validated at load; a broken file is refused with a
+``DataFileError`` naming the file, the key and the reason. Rule *logic* lives in
+``accord.core.rules``; everything a source states (dates, quotas, capacities, citations) lives here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    model_validator,
+)
+
+from accord.core.vocabulary import CONVICTIONS, COUNTRY_CODES, STATUSES
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be loaded: which file, which key, and why."""
+
+    def __init__(self, path: Path | str, key: str, reason: str) -> None:
+        self.path, self.key, self.reason = str(path), key, reason
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(where + reason)
+
+
+def _country(code: str) -> str:
+    if code not in COUNTRY_CODES:
+        raise ValueError(f"unknown country code {code!r} (ISO 3166-1 alpha-2, upper case)")
+    return code
+
+
+def _conviction(level: str) -> str:
+    if level not in CONVICTIONS:
+        raise ValueError(f"unknown conviction level {level!r}; one of {', '.join(CONVICTIONS)}")
+    return level
+
+
+def _status(status: str) -> str:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    return status
+
+
+Country = Annotated[str, AfterValidator(_country)]
+Conviction = Annotated[str, AfterValidator(_conviction)]
+Status = Annotated[str, AfterValidator(_status)]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos until proven otherwise: refuse them.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Strict):
+    """A passage of a source document (under ``../shared/sources/``) quoted verbatim."""
+
+    document: str
+    quote: str
+    note: str | None = None
+    assumption: bool = False
+
+
+class Period(_Strict):
+    """An effective period; ``end`` is the last day in force, inclusive, or open when absent."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _terminated_has_an_end(self) -> Period:
+        if getattr(self, "status", None) == "terminated" and self.end is None:
+            raise ValueError("a terminated agreement or clause needs the end of its period (its last day in force)")
+        return self
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class Acceptance(_Strict):
+    """Whom a clause accepts. Every criterion given must hold; absent criteria do not restrict."""
+
+    nationalities: list[Country] | None = None
+    exclude_nationalities: list[Country] = []
+    statuses: list[Status] | None = None
+    exclude_statuses: list[Status] = []
+    min_conviction: Conviction | None = None
+    # Convictions at or above this but below min_conviction are sent to review, not refused.
+    review_min_conviction: Conviction | None = None
+    serving_sentence: bool | None = None
+
+
+class Clause(Period):
+    id: str
+    title: str
+    kind: Literal["removal", "sentenced_transfer", "prison_rental"]
+    status: Literal["in_force", "offered", "terminated"]
+    accepts: Acceptance
+    placement: Literal["reception", "prison", "prison_if_convicted"]
+    prison_min_conviction: Conviction = "felony"
+    facility: str | None = None
+    monthly_quota: int | None = None
+    states_agreed: bool = False
+    citation: Citation
+    more_citations: list[Citation] = []
+    note: str | None = None
+
+    @property
+    def route(self) -> Literal["removal", "transfer"]:
+        """Removals follow removal law; the other kinds move prisoners and follow ETS 112."""
+        return "removal" if self.kind == "removal" else "transfer"
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """A terminated clause was in force until its end; an offered one never was."""
+        return self.status != "offered" and self.contains(day)
+
+
+class ParameterValue(_Strict):
+    start: dt.date
+    value: float
+    assumption: bool = False
+    note: str | None = None
+    citation: Citation | None = None
+
+    @model_validator(mode="after")
+    def _assumption_explained(self) -> ParameterValue:
+        if self.assumption and not self.note:
+            raise ValueError("an assumed value needs a note saying why and on what basis")
+        return self
+
+
+class Parameter(_Strict):
+    """A dated parameter (OpenFisca style): the value in force is the latest ``start`` <= day."""
+
+    unit: str
+    description: str
+    values: list[ParameterValue]
+
+    def at(self, day: dt.date) -> ParameterValue | None:
+        candidates = [v for v in self.values if v.start <= day]
+        return max(candidates, key=lambda v: v.start) if candidates else None
+
+
+class Facility(_Strict):
+    id: str
+    name: str
+    kind: Literal["prison", "reception", "detention"]
+    state: Country
+    capacity: int
+    citation: Citation
+
+
+class Agreement(Period):
+    id: str
+    title: str
+    kind: Literal["transfer", "non_transfer"]
+    sending_state: Country
+    receiving_state: Country
+    status: Literal["in_force", "offered", "terminated"]
+    transport_paid_by: Country | None = None
+    summary: str
+    start_citation: Citation
+    facilities: list[Facility] = []
+    parameters: dict[str, Parameter] = {}
+    clauses: list[Clause] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Agreement:
+        _unique("clauses", [c.id for c in self.clauses])
+        _unique("facilities", [f.id for f in self.facilities])
+        facility_ids = {f.id for f in self.facilities}
+        for i, clause in enumerate(self.clauses):
+            if clause.placement != "reception" and clause.facility not in facility_ids:
+                raise ValueError(
+                    f"clauses[{i}] ({clause.id}): placement {clause.placement!r} needs a facility "
+                    f"listed under [[facilities]], got {clause.facility!r}"
+                )
+        if self.kind == "transfer" and not self.clauses:
+            raise ValueError("a transfer agreement needs at least one clause")
+        return self
+
+    def clause(self, clause_id: str) -> Clause:
+        return next(c for c in self.clauses if c.id == clause_id)
+
+    def facility(self, facility_id: str) -> Facility:
+        return next(f for f in self.facilities if f.id == facility_id)
+
+
+class Condition(Period):
+    destination: Country
+    acceptance: Literal["normal", "limited", "suspended"]
+    citation: Citation
+    note: str | None = None
+
+
+class Conditions(_Strict):
+    id: str
+    sending_state: Country
+    entries: list[Condition]
+
+    def acceptance(self, destination: str, day: dt.date) -> Condition | None:
+        """The condition in force for a destination on a day (the strictest if several)."""
+        matches = [e for e in self.entries if e.destination == destination and e.contains(day)]
+        order = {"suspended": 0, "limited": 1, "normal": 2}
+        return min(matches, key=lambda e: order[e.acceptance]) if matches else None
+
+
+class RuleInfo(Period):
+    """What the catalogue says of one rule: its title, citation and plain-words explanation."""
+
+    id: str
+    title: str
+    citation: str
+    explanation: str
+    source: Citation | None = None
+    policy: str | None = None
+
+
+class Policy(_Strict):
+    """A compliance policy that may be switched off only in data, with a reason and a citation."""
+
+    enabled: bool = True
+    note: str | None = None
+    disabled_reason: str | None = None
+    disabled_citation: str | None = None
+
+    @model_validator(mode="after")
+    def _disabling_is_justified(self) -> Policy:
+        if not self.enabled and not (self.disabled_reason and self.disabled_citation):
+            raise ValueError("a disabled policy needs disabled_reason and disabled_citation")
+        return self
+
+
+class LawParameter(_Strict):
+    value: float
+    unit: str
+    citation: str
+
+
+class Ruleset(_Strict):
+    id: str
+    title: str
+    jurisdiction: str
+    rules: list[RuleInfo]
+    parameters: dict[str, LawParameter] = {}
+    policies: dict[str, Policy] = {}
+
+    @model_validator(mode="after")
+    def _policies_exist(self) -> Ruleset:
+        _unique("rules", [r.id for r in self.rules])
+        for rule in self.rules:
+            if rule.policy and rule.policy not in self.policies:
+                raise ValueError(f"rule {rule.id} names policy {rule.policy!r}, not defined")
+        return self
+
+
+def _unique(what: str, ids: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"duplicate id {item!r} in {what}")
+        seen.add(item)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything the rules read, with a version that changes when any file changes."""
+
+    agreements: dict[str, Agreement]
+    conditions: dict[str, Conditions]
+    rulesets: dict[str, Ruleset]
+    version: str
+    files: tuple[Path, ...] = field(repr=False)
+
+    def agreement(self, agreement_id: str) -> Agreement:
+        try:
+            return self.agreements[agreement_id]
+        except KeyError:
+            known = ", ".join(sorted(self.agreements))
+            raise UnknownAgreementError(f"unknown agreement {agreement_id!r}; known: {known}") from None
+
+    def transfer_agreement(self, agreement_id: str) -> Agreement:
+        """An agreement that moves people in custody; others cannot be screened."""
+        agreement = self.agreement(agreement_id)
+        if agreement.kind != "transfer":
+            raise ValueError(f"agreement {agreement_id!r} is not a transfer of people in custody: nothing to screen")
+        return agreement
+
+    def transfer_agreements(self) -> list[Agreement]:
+        return [a for a in self.agreements.values() if a.kind == "transfer"]
+
+    def rule_info(self, rule_id: str) -> RuleInfo:
+        for ruleset in self.rulesets.values():
+            for info in ruleset.rules:
+                if info.id == rule_id:
+                    return info
+        raise KeyError(rule_id)
+
+    def law_parameter(self, name: str) -> float:
+        for ruleset in self.rulesets.values():
+            if name in ruleset.parameters:
+                return ruleset.parameters[name].value
+        raise KeyError(name)
+
+    def policy(self, name: str) -> Policy:
+        for ruleset in self.rulesets.values():
+            if name in ruleset.policies:
+                return ruleset.policies[name]
+        raise KeyError(name)
+
+    def conditions_for(self, sending_state: str) -> Conditions | None:
+        return next((c for c in self.conditions.values() if c.sending_state == sending_state), None)
+
+
+class UnknownAgreementError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise DataFileError(path, "", f"not valid TOML: {err}") from None
+
+
+def _parse(model: type[ModelT], path: Path) -> ModelT:
+    try:
+        return model.model_validate(_read_toml(path))
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(file)"
+        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+        raise DataFileError(path, key, first["msg"] + more) from None
+
+
+def load_dataset(data_dir: Path = DATA_DIR, extra_agreements: Iterable[Path] = ()) -> Dataset:
+    """Load and validate every data file; the version is a hash of their bytes.
+
+    ``extra_agreements`` adds agreement files from elsewhere (test fixtures, drafts under study).
+    """
+    extra = tuple(sorted(extra_agreements))
+    files = sorted(data_dir.glob("*/*.toml")) + list(extra)
+    agreements: dict[str, Agreement] = {}
+    conditions: dict[str, Conditions] = {}
+    rulesets: dict[str, Ruleset] = {}
+    for path in files:
+        folder = "agreements" if path in extra else path.parent.name
+        item: Agreement | Conditions | Ruleset
+        if folder == "agreements":
+            item = agreement = _parse(Agreement, path)
+            if agreement.id in agreements:
+                raise DataFileError(path, "id", f"agreement {agreement.id!r} is defined twice")
+            agreements[agreement.id] = agreement
+        elif folder == "conditions":
+            item = condition = _parse(Conditions, path)
+            conditions[condition.id] = condition
+        elif folder == "law":
+            item = ruleset = _parse(Ruleset, path)
+            rulesets[ruleset.id] = ruleset
+        else:
+            raise DataFileError(path, "", f"unexpected folder {folder!r}")
+        if item.id != path.stem:
+            raise DataFileError(path, "id", f"id {item.id!r} must equal the file name {path.stem!r}")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.parent.name}/{path.name}".encode() + b"\0" + path.read_bytes())
+    return Dataset(agreements, conditions, rulesets, digest.hexdigest()[:16], tuple(files))
+
+
+def all_citations(dataset: Dataset) -> list[tuple[str, Citation]]:
+    """Every quoted passage with where it is cited, for checking quotes against their sources."""
+    found: list[tuple[str, Citation]] = []
+    for agreement in dataset.agreements.values():
+        found.append((f"{agreement.id}.start_citation", agreement.start_citation))
+        for facility in agreement.facilities:
+            found.append((f"{agreement.id}.facilities.{facility.id}", facility.citation))
+        for name, parameter in agreement.parameters.items():
+            for value in parameter.values:
+                if value.citation:
+                    found.append((f"{agreement.id}.parameters.{name}", value.citation))
+        for clause in agreement.clauses:
+            for citation in [clause.citation, *clause.more_citations]:
+                found.append((f"{agreement.id}/{clause.id}", citation))
+    for cond in dataset.conditions.values():
+        for entry in cond.entries:
+            found.append((f"{cond.id}.{entry.destination}", entry.citation))
+    for ruleset in dataset.rulesets.values():
+        for info in ruleset.rules:
+            if info.source:
+                found.append((info.id, info.source))
+    return found

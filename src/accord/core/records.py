@@ -1,0 +1,559 @@
+"""Person records (interchange format v1, DESIGN.md §2): read, validate, normalize, write.
+
+Files are CSV, Parquet or JSON lines, chosen by extension. Every input is first turned into an
+all-text frame (stripped, empty -> null), then validated and normalized with vectorised Polars
+expressions; Python only runs on failing cells, to word the errors. An empty cell means the fact
+is unknown and stays null: the rules send unknown facts to review, so nothing is defaulted here
+except `sending_state` (US, as the format says).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import polars as pl
+
+from accord.core import vocabulary as vocab
+
+PERSON_COLUMNS: tuple[str, ...] = (
+    "person_id",
+    "family_name",
+    "given_names",
+    "date_of_birth",
+    "sex",
+    "nationalities",
+    "sending_state",
+    "status",
+    "removal_order",
+    "protection",
+    "protection_countries",
+    "fear_screened",
+    "fear_found",
+    "legal_hold",
+    "conviction",
+    "pending_charges",
+    "sentence_remaining_months",
+    "gang",
+    "gang_basis",
+    "transfer_consent",
+)
+
+_CODES = pl.List(pl.String)
+PERSON_SCHEMA: dict[str, pl.DataType] = {
+    "person_id": pl.String(),
+    "family_name": pl.String(),
+    "given_names": pl.String(),
+    "date_of_birth": pl.Date(),
+    "sex": pl.String(),
+    "nationalities": _CODES,
+    "sending_state": pl.String(),
+    "status": pl.String(),
+    "removal_order": pl.String(),
+    "protection": pl.String(),
+    "protection_countries": _CODES,
+    "fear_screened": _CODES,
+    "fear_found": _CODES,
+    "legal_hold": pl.Boolean(),
+    "conviction": pl.String(),
+    "pending_charges": pl.Boolean(),
+    "sentence_remaining_months": pl.Int32(),
+    "gang": pl.String(),
+    "gang_basis": pl.String(),
+    "transfer_consent": pl.Boolean(),
+}
+
+OPTIONAL_COLUMNS = frozenset({"sending_state"})
+DEFAULT_SENDING_STATE = "US"
+EXTENSIONS = (".csv", ".parquet", ".jsonl")
+MAX_ERRORS_PER_CHECK = 1000  # a totally broken file must not build millions of FieldErrors
+_SHOWN_ERRORS = 20
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "sex": vocab.SEXES,
+    "status": vocab.STATUSES,
+    "removal_order": vocab.REMOVAL_ORDERS,
+    "protection": vocab.PROTECTIONS,
+    "conviction": vocab.CONVICTIONS,
+    "gang": vocab.GANGS,
+    "gang_basis": vocab.GANG_BASES,
+}
+_CODE_LISTS = ("nationalities", "protection_countries", "fear_screened", "fear_found")
+_BOOLS = ("legal_hold", "pending_charges", "transfer_consent")
+_FREE_TEXT = ("family_name", "given_names")
+_ALWAYS_STRIPPED = ("person_id", *_FREE_TEXT)
+_SORTED_CODES = sorted(vocab.COUNTRY_CODES)
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DIGITS = r"^[0-9]+$"
+_CODE = f"(?:{'|'.join(_SORTED_CODES)})"
+_CODES_CELL = f"^{_CODE}(?:;{_CODE})*$"  # a ';' list of valid codes, no spaces or empty items
+_INT32_MAX = 2**31 - 1
+_RAW = "__raw__"  # prefixes of helper columns during validation
+_BAD = "__bad__"
+_ROW = "__row__"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One refused value; row 0 (and usually no value) for file-level problems."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        if self.value:
+            shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+            where.append(f"value {shown!r}")
+        return f"{', '.join(where) or 'file'}: {self.reason}"
+
+
+class RecordError(ValueError):
+    """Records refused; `errors` holds every error gathered, `total` counts all found."""
+
+    def __init__(self, errors: list[FieldError], path: str | None = None, total: int | None = None):
+        self.errors = errors
+        self.path = path
+        self.total = max(total or 0, len(errors))
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        noun = "error" if self.total == 1 else "errors"
+        lines = [f"{self.path or 'person records'}: {self.total} {noun} in person records"]
+        lines += [f"  {e}" for e in self.errors[:_SHOWN_ERRORS]]
+        if self.total > _SHOWN_ERRORS:
+            lines.append(f"  ... and {self.total - _SHOWN_ERRORS} more")
+        return "\n".join(lines)
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def read_people(path: str | Path) -> pl.DataFrame:
+    """Read a person file into a validated frame of PERSON_SCHEMA, or raise RecordError.
+
+    Missing files raise the usual OSError. Row numbers count records (blank lines skipped).
+    """
+    source = str(path)
+    ext = _extension(path)
+    if ext == ".csv":
+        return parse_people(_drop_blank_rows(_read_csv_text(path)), source)
+    if ext == ".parquet":
+        return parse_people(_read_parquet(path), source)
+    return _parse_records(_jsonl_records(path, source), source)
+
+
+def parse_people(raw: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
+    """Validate and normalize a raw frame whose columns must match the format exactly.
+
+    Columns may be text or already typed (lists, booleans, integers, dates), as Parquet and
+    JSON give them. Raises RecordError with every error found, never a partial frame.
+    """
+    return _parse(raw, source, require_all=True)
+
+
+def people_from_dicts(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Validate raw dict records (API, tests); a missing key is an empty cell, as in JSON lines."""
+    return _parse_records(enumerate(rows, start=1), None)
+
+
+def write_people(df: pl.DataFrame, path: str | Path) -> None:
+    """Write a normalized person frame in the format its extension names.
+
+    CSV gets text (lists joined with ';', true/false, ISO dates, empty for null); Parquet and JSON
+    lines keep native types, which read_people accepts as well.
+    """
+    missing = [c for c in PERSON_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"not a person frame, missing columns: {', '.join(missing)}")
+    write_frame(df.select(PERSON_COLUMNS), path)
+
+
+def write_frame(df: pl.DataFrame, path: str | Path) -> None:
+    """Write any frame by extension; CSV cannot hold lists, so list columns are joined with ';'."""
+    ext = _extension(path)
+    if ext == ".csv":
+        lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
+        df.with_columns(_joined(name) for name in lists).write_csv(path)
+    elif ext == ".parquet":
+        df.write_parquet(path)
+    else:
+        df.write_ndjson(path)
+
+
+# --- readers ------------------------------------------------------------------------------------
+
+
+def _extension(path: str | Path) -> str:
+    ext = Path(path).suffix.lower()
+    if ext not in EXTENSIONS:
+        reason = f"unsupported file extension {ext!r}, use one of {', '.join(EXTENSIONS)}"
+        raise RecordError([FieldError(0, "", "", reason)], str(path))
+    return ext
+
+
+def _read_csv_text(path: str | Path) -> pl.DataFrame:
+    """All columns as text: inference would guess types from the first rows and hide errors."""
+    try:
+        return pl.read_csv(path, infer_schema=False)
+    except pl.exceptions.NoDataError:
+        raise RecordError([FieldError(0, "", "", "file is empty, a header row is required")], str(path)) from None
+    except pl.exceptions.ComputeError as exc:  # ragged rows, bad quoting, bad encoding
+        raise RecordError(_locate_csv_problems(path, exc), str(path)) from exc
+
+
+def _locate_csv_problems(path: str | Path, exc: Exception) -> list[FieldError]:
+    """Polars says what broke but not where: re-read with the csv module (error path only)."""
+    errors: list[FieldError] = []
+    row = 0
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, strict=True)
+            width = len(next(reader, []))
+            for fields in reader:
+                if not fields:
+                    continue  # blank lines are not records (see _drop_blank_rows)
+                row += 1
+                if len(fields) != width:
+                    reason = f"has {len(fields)} fields, the header has {width}"
+                    errors.append(FieldError(row, "", "", reason))
+                if len(errors) >= MAX_ERRORS_PER_CHECK:
+                    break
+    except UnicodeDecodeError:
+        return [FieldError(0, "", "", "not UTF-8 text")]
+    except csv.Error as err:
+        errors.append(FieldError(row + 1, "", "", f"malformed CSV: {err}"))
+    return errors or [FieldError(0, "", "", f"unreadable CSV: {str(exc).splitlines()[0]}")]
+
+
+def _drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """Blank lines (a trailing one is common) read as all-null rows; they are not records."""
+    if not df.columns:
+        return df
+    return df.filter(~pl.all_horizontal(pl.all().is_null()))
+
+
+def _read_parquet(path: str | Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        reason = f"unreadable Parquet: {str(exc).splitlines()[0]}"
+        raise RecordError([FieldError(0, "", "", reason)], str(path)) from exc
+
+
+def _jsonl_records(path: str | Path, source: str) -> Iterator[tuple[int, Any]]:
+    """Numbered decoded lines; an undecodable line yields its error text instead of a record.
+
+    Parsed in Python: Polars infers one type per key and would turn a column that mixes arrays
+    and ';' strings into JSON text.
+    """
+    with open(path, encoding="utf-8", errors="strict") as f:
+        row = 0
+        for line in f:
+            if not line.strip():
+                continue
+            row += 1
+            try:
+                yield row, json.loads(line)
+            except json.JSONDecodeError as err:
+                yield row, _BadLine(f"not valid JSON: {err.msg} at character {err.colno}")
+
+
+@dataclass(frozen=True)
+class _BadLine:
+    reason: str
+
+
+def _parse_records(records: Iterable[tuple[int, Any]], source: str | None) -> pl.DataFrame:
+    """JSON-ish records -> text frame -> validation; record-level errors join the others."""
+    errors: list[FieldError] = []
+    texts: dict[str, list[str | None]] = {c: [] for c in PERSON_COLUMNS}
+    rows: list[int] = []
+    unexpected: set[str] = set()
+    for row, record in records:
+        cells, problems = _record_cells(row, record)
+        errors += problems
+        if cells is None:
+            continue  # an unreadable record: its empty cells would only add noise
+        rows.append(row)
+        unexpected |= cells.keys() - texts.keys()
+        for column, values in texts.items():
+            values.append(cells.get(column))
+    errors += [FieldError(0, c, "", "unexpected column") for c in sorted(unexpected)]
+    frame = pl.DataFrame(texts, schema=dict.fromkeys(PERSON_COLUMNS, pl.String))
+    return _parse(frame, source, require_all=False, prior=errors, rows=pl.Series(_ROW, rows, pl.Int64))
+
+
+def _record_cells(row: int, record: Any) -> tuple[dict[str, str | None] | None, list[FieldError]]:
+    if isinstance(record, _BadLine):
+        return None, [FieldError(row, "", "", record.reason)]
+    if not isinstance(record, dict):
+        return None, [FieldError(row, "", "", f"not a JSON object but {type(record).__name__}")]
+    cells: dict[str, str | None] = {}
+    problems: list[FieldError] = []
+    for key, value in record.items():
+        text = _cell_text(value)
+        if text is _NOT_A_CELL:
+            reason = "expected text, a number, true/false or a list of text"
+            problems.append(FieldError(row, str(key), json.dumps(value, default=str), reason))
+        else:
+            cells[str(key)] = text  # type: ignore[assignment]
+    return cells, problems
+
+
+_NOT_A_CELL = object()
+
+
+def _cell_text(value: Any) -> str | object | None:
+    """The text a CSV cell would hold for a JSON-ish value, or _NOT_A_CELL."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float | dt.date):
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return ";".join(value)
+    return _NOT_A_CELL
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _parse(
+    raw: pl.DataFrame,
+    source: str | None,
+    *,
+    require_all: bool,
+    prior: list[FieldError] | None = None,
+    rows: pl.Series | None = None,
+) -> pl.DataFrame:
+    """Validate and normalize; `prior` are errors found while reading, `rows` the record numbers
+    of the frame's rows when they are not simply 1, 2, 3..."""
+    raw = _strip_header(raw)
+    header = _header_errors(raw, require_all)
+    if header:  # a wrong header makes every row error noise
+        raise RecordError(header + (prior or []), source)
+    text = raw.select(cast(pl.Expr, _as_text(c, raw.schema[c])) for c in raw.columns)
+    text = text.with_columns(pl.lit(None, pl.String).alias(c) for c in PERSON_COLUMNS if c not in text.columns)
+    checked, counts = _check(text, PERSON_COLUMNS, clean=False)
+    failing = tuple(c for c in PERSON_COLUMNS if counts[c])
+    if failing:
+        again, recounts = _check(text, failing, clean=True)
+        checked, counts = checked.with_columns(again.get_columns()), counts | recounts
+    if prior or any(counts.values()):
+        checked = checked.with_columns(pl.int_range(1, pl.len() + 1).alias(_ROW) if rows is None else rows)
+        prior = prior or []
+        reported = {(e.row, e.column) for e in prior}  # a cell refused while reading is not re-judged
+        found = [e for c in PERSON_COLUMNS if counts[c] for e in _gather(checked, c)]
+        errors = prior + [e for e in found if (e.row, e.column) not in reported]
+        total = len(prior) + sum(counts.values()) - (len(found) + len(prior) - len(errors))
+        raise RecordError(sorted(errors, key=_error_order), source, total)
+    return checked.select(PERSON_COLUMNS)
+
+
+def _check(text: pl.DataFrame, names: tuple[str, ...], clean: bool) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Raw text, normalized values and failure masks of columns `names`, and failures per column.
+
+    Cleaning (stripping cells and list items, dropping empty and repeated items, lower-casing
+    booleans, pinpointing duplicate ids) costs more than all the checks together. The fast form
+    of a column accepts only cells that need no cleaning and gives them the value the clean form
+    would, so only columns with a refused cell are checked again with `clean`.
+    """
+    stripped = [c for c in names if clean or c in _ALWAYS_STRIPPED]
+    checked = (
+        text.lazy()
+        .with_columns(_stripped(c) for c in stripped)
+        .select(*(pl.col(c).alias(_RAW + c) for c in names), *(_normalized(c, clean) for c in names))
+        .with_columns(_invalid(c, clean).alias(_BAD + c) for c in names)
+        .collect()
+    )
+    counts = checked.select(pl.col(_BAD + c).sum().alias(c) for c in names).row(0, named=True)
+    return checked, counts
+
+
+def _stripped(name: str) -> pl.Expr:
+    text = pl.col(name).str.strip_chars()
+    return pl.when(text != "").then(text).alias(name)
+
+
+def _strip_header(raw: pl.DataFrame) -> pl.DataFrame:
+    stripped = [c.strip() for c in raw.columns]
+    if len(set(stripped)) < len(stripped):
+        return raw  # stripping would clash; the names are reported as unexpected instead
+    return raw.rename(dict(zip(raw.columns, stripped, strict=True)))
+
+
+def _header_errors(raw: pl.DataFrame, require_all: bool) -> list[FieldError]:
+    errors = [FieldError(0, c, "", "unexpected column") for c in raw.columns if c not in PERSON_SCHEMA]
+    if require_all:
+        missing = [c for c in PERSON_COLUMNS if c not in raw.columns and c not in OPTIONAL_COLUMNS]
+        errors += [FieldError(0, c, "", "missing column") for c in missing]
+    for name, dtype in raw.schema.items():
+        if name in PERSON_SCHEMA and _as_text(name, dtype) is None:
+            errors.append(FieldError(0, name, "", f"unsupported column type {dtype}"))
+    return errors
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
+    """The column as text with empty -> null, like a CSV cell; None if not convertible."""
+    col = pl.col(name)
+    if dtype == pl.String or dtype == pl.Null or dtype == pl.Categorical or dtype == pl.Enum:
+        text = col.cast(pl.String)
+        return pl.when(text != "").then(text).alias(name)
+    if dtype == pl.Boolean:
+        return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false")).alias(name)
+    if dtype.is_integer() or dtype == pl.Date:
+        return col.cast(pl.String).alias(name)
+    if dtype.is_float():  # JSON and some writers give 12.0 for 12
+        whole = col.cast(pl.Int64, strict=False).cast(pl.String)
+        return pl.when(col == col.round()).then(whole).otherwise(col.cast(pl.String)).alias(name)
+    if dtype == pl.List and isinstance(dtype, pl.List) and dtype.inner in (pl.String, pl.Null):
+        return _joined(name)
+    return None
+
+
+def _joined(name: str) -> pl.Expr:
+    """A list as one ';'-separated cell; an empty list is an empty cell (null)."""
+    col = pl.col(name)
+    return pl.when(col.list.len() > 0).then(col.list.eval(pl.element().cast(pl.String)).list.join(";")).alias(name)
+
+
+def _normalized(name: str, clean: bool) -> pl.Expr:
+    col = pl.col(name)
+    if name == "date_of_birth":
+        return col.str.to_date("%Y-%m-%d", strict=False)
+    if name == "sending_state":
+        return col.fill_null(DEFAULT_SENDING_STATE)
+    if name in _CODE_LISTS and clean:
+        parts = col.fill_null("").str.split(";").list.eval(pl.element().str.strip_chars())
+        return parts.list.filter(pl.element() != "").list.unique(maintain_order=True).alias(name)
+    if name in _CODE_LISTS:
+        return col.str.split(";").fill_null(pl.lit([], dtype=_CODES))
+    if name in _BOOLS:
+        text = col.str.to_lowercase() if clean else col
+        return pl.when(text == "true").then(True).when(text == "false").then(False).alias(name)
+    if name == "sentence_remaining_months":
+        return col.str.to_integer(strict=False).cast(pl.Int32, strict=False)
+    return col  # person_id, free text and choices are already right as text
+
+
+def _invalid(name: str, clean: bool) -> pl.Expr:
+    """True where the cell is refused; reads the raw text and the normalized value."""
+    raw, value = pl.col(_RAW + name), pl.col(name)
+    given = raw.is_not_null()
+    if name == "person_id" and clean:
+        return raw.is_null() | ~raw.is_first_distinct()
+    if name == "person_id":  # equal ids hash equal: distinct hashes prove there is no duplicate
+        return raw.is_null() | (raw.hash().n_unique() < pl.len())
+    if name in _FREE_TEXT:
+        return pl.lit(False)
+    if name == "date_of_birth":
+        return given & (~raw.str.contains(_ISO_DATE) | value.is_null())
+    if name in _CHOICES:
+        return given & ~raw.is_in(_CHOICES[name])
+    if name == "sending_state":
+        return ~value.is_in(_SORTED_CODES)
+    if name in _CODE_LISTS and clean:
+        bad = ~value.list.eval(pl.element().is_in(_SORTED_CODES)).list.all()
+        return bad | (value.list.len() == 0) if name == "nationalities" else bad
+    if name in _CODE_LISTS:  # fast form: one or two distinct valid codes, nothing to clean
+        size = value.list.len()
+        bad = (
+            (given & ~raw.str.contains(_CODES_CELL))
+            | (size > 2)
+            | ((size == 2) & (value.list.first() == value.list.last()))
+        )
+        return bad | raw.is_null() if name == "nationalities" else bad
+    if name in _BOOLS:
+        return given & value.is_null()
+    return given & (~raw.str.contains(_DIGITS) | value.is_null())  # sentence_remaining_months
+
+
+# --- error wording (runs on failing cells only) ------------------------------------------------
+
+
+def _gather(checked: pl.DataFrame, name: str) -> list[FieldError]:
+    failing = (
+        checked.select(pl.col(_ROW).alias("row"), pl.col(_RAW + name).alias("value"), _BAD + name)
+        .filter(pl.col(_BAD + name))
+        .head(MAX_ERRORS_PER_CHECK)
+    )
+    reason = _duplicate_reasons(checked, failing) if name == "person_id" else _REASONS[name]
+    return [
+        FieldError(row, name, value or "", reason(value)) for row, value in failing.select("row", "value").iter_rows()
+    ]
+
+
+def _duplicate_reasons(checked: pl.DataFrame, failing: pl.DataFrame) -> Callable[[str | None], str]:
+    ids = failing["value"].drop_nulls()
+    first = (
+        checked.select(pl.col(_ROW).alias("row"), pl.col(_RAW + "person_id").alias("id"))
+        .filter(pl.col("id").is_in(ids.implode()))
+        .group_by("id")
+        .agg(pl.col("row").min())
+    )
+    first_row = dict(first.iter_rows())
+    return lambda v: "required, must not be empty" if v is None else f"duplicate of row {first_row[v]}"
+
+
+def _choice_reason(name: str) -> Callable[[str | None], str]:
+    return lambda _v: f"not one of {', '.join(_CHOICES[name])}"
+
+
+def _code_reason(code: str) -> str:
+    if code.upper() in vocab.COUNTRY_CODES:
+        return f"country code must be upper-case ISO 3166-1 alpha-2: {code!r}"
+    return f"unknown country code {code!r}"
+
+
+def _codes_reason(text: str | None) -> str:
+    codes = [c.strip() for c in (text or "").split(";") if c.strip()]
+    bad = [_code_reason(c) for c in dict.fromkeys(codes) if c not in vocab.COUNTRY_CODES]
+    return "; ".join(bad) or "at least one nationality is required"
+
+
+def _date_reason(text: str | None) -> str:
+    if text and re.fullmatch(_ISO_DATE, text):
+        return "no such date"
+    return "not an ISO date YYYY-MM-DD"
+
+
+def _months_reason(text: str | None) -> str:
+    text = text or ""
+    if re.fullmatch(r"-[0-9]+", text):
+        return "must not be negative"
+    if re.fullmatch(_DIGITS, text):
+        return f"too large (at most {_INT32_MAX})"
+    return "not a whole number of months"
+
+
+_REASONS: dict[str, Callable[[str | None], str]] = {
+    **{name: _choice_reason(name) for name in _CHOICES},
+    **dict.fromkeys(_CODE_LISTS, _codes_reason),
+    **dict.fromkeys(_BOOLS, lambda _v: "not true or false"),
+    "sending_state": lambda v: _code_reason(v or ""),
+    "date_of_birth": _date_reason,
+    "sentence_remaining_months": _months_reason,
+}
+
+
+def _error_order(error: FieldError) -> tuple[int, int]:
+    position = PERSON_COLUMNS.index(error.column) if error.column in PERSON_SCHEMA else -1
+    return error.row, position

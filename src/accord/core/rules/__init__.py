@@ -1,0 +1,1 @@
+"""Rules as code: one module per body of law, registered by id."""

@@ -1,0 +1,222 @@
+"""Screening: may these people be moved under this agreement on this date, and why?
+
+``Screener.decisions`` (a population) and ``Screener.explain`` (one person) run the very same rule
+expressions (``Screener.evaluate``); the first keeps each rule's result for millions of rows, the
+second decodes each rule's branch into its reason for one person. No second implementation drifts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from accord.core.dataset import Agreement, Dataset, load_dataset
+from accord.core.rules import general, us  # noqa: F401  (registers the rules)
+from accord.core.rules.clauses import situation
+from accord.core.rules.engine import OUTCOMES, BoundRule, Context, Result, Usage, bind, clause_rule, registered_rules
+
+DECISION_COLUMNS = ("person_id", "agreement_id", "date", "outcome", "placement", "rules", "citations")
+DECISION_SCHEMA = {
+    "person_id": pl.String,
+    "agreement_id": pl.String,
+    "date": pl.Date,
+    "outcome": pl.String,
+    "placement": pl.String,
+    "rules": pl.String,
+    "citations": pl.String,
+}
+CITATION_SEPARATOR = " | "
+# How an explanation reads: the agreement's terms, the sending state's law, then the placement.
+RULE_ORDER = ("agreement", "us", "law", "transfer", "placement", "country", "facility", "capacity", "quota")
+
+
+@cache
+def default_dataset() -> Dataset:
+    return load_dataset()
+
+
+def bound_rules(ctx: Context) -> list[BoundRule]:
+    """Every rule for the context: the agreement's clauses first, then the catalogue's rules."""
+    clauses = [clause_rule(ctx, i) for i in range(len(ctx.agreement.clauses))]
+    definitions = sorted(registered_rules().values(), key=lambda d: RULE_ORDER.index(d.id.split("/")[0]))
+    return clauses + [bind(definition, ctx) for definition in definitions]
+
+
+class Screener:
+    """The rules of one screening question (agreement, date, data, usage), built once.
+
+    ``decisions`` and ``explain`` evaluate the same expressions; build one Screener and reuse it
+    for many people (the case system screens person after person against the same question).
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.rules = bound_rules(ctx)
+        self._stages = situation(ctx)
+        self._codes = [r.expression() for r in self.rules]
+        self._outcome = _outcome(self.rules)
+
+    def evaluate(self, people: pl.LazyFrame) -> pl.LazyFrame:
+        """The situation columns and one code column per rule (see ``BoundRule.expression``)."""
+        frame = people
+        for stage in self._stages:
+            frame = frame.with_columns(stage)
+        return frame.with_columns(self._codes)
+
+    def decisions(self, people: pl.DataFrame) -> pl.DataFrame:
+        """One decision row per person, with the columns of ``DECISION_COLUMNS``."""
+        frame = (
+            self.evaluate(people.lazy())
+            .select(
+                "person_id",
+                self._outcome.alias("outcome"),
+                pl.col("_placement").alias("placement"),
+                _failing_mask(self.rules).alias("_mask"),
+            )
+            .collect()
+        )
+        labels = {m: _labels(self.rules, m) for m in frame["_mask"].unique().to_list()}
+        return frame.select(
+            "person_id",
+            pl.lit(self.ctx.agreement.id).alias("agreement_id"),
+            pl.lit(self.ctx.date).alias("date"),
+            "outcome",
+            pl.when(pl.col("outcome") != "barred").then(pl.col("placement")).alias("placement"),
+            pl.col("_mask")
+            .replace_strict({m: lab[0] for m, lab in labels.items()}, return_dtype=pl.String)
+            .alias("rules"),
+            pl.col("_mask")
+            .replace_strict({m: lab[1] for m, lab in labels.items()}, return_dtype=pl.String)
+            .alias("citations"),
+        )
+
+    def explain(self, person: pl.DataFrame) -> Explanation:
+        """Every rule's result, reason and citation for the one person in ``person``."""
+        if person.height != 1:
+            raise ValueError(f"explain takes exactly one person, got {person.height}")
+        ctx = self.ctx
+        row = self.evaluate(person.lazy()).with_columns(self._outcome.alias("_outcome")).collect().row(0, named=True)
+        results = []
+        for rule in self.rules:
+            result, reason = rule.decode(row[rule.id], row)
+            results.append(RuleResult(rule.id, rule.title, result, reason, rule.citation, _quote(rule, ctx)))
+        return Explanation(
+            person_id=row["person_id"],
+            agreement_id=ctx.agreement.id,
+            agreement_title=ctx.agreement.title,
+            date=ctx.date,
+            outcome=row["_outcome"],
+            placement=row["_placement"],
+            clause_id=row["_clause_id"],
+            results=tuple(results),
+            data_version=ctx.dataset.version,
+        )
+
+
+def _outcome(rules: Sequence[BoundRule]) -> pl.Expr:
+    strongest = pl.max_horizontal([pl.col(r.id) % 4 for r in rules])
+    return strongest.replace_strict({int(k): v for k, v in OUTCOMES.items()}, return_dtype=pl.String)
+
+
+def _failing_mask(rules: Sequence[BoundRule]) -> pl.Expr:
+    """A bit per rule that did not pass (review or barred): few distinct values, cheap to label."""
+    bits = [((pl.col(r.id) % 4) >= Result.REVIEW).cast(pl.Int64) * (1 << i) for i, r in enumerate(rules)]
+    return pl.sum_horizontal(bits)
+
+
+def _labels(rules: Sequence[BoundRule], mask: int) -> tuple[str, str]:
+    failing = [r for i, r in enumerate(rules) if mask >> i & 1]
+    return ";".join(r.id for r in failing), CITATION_SEPARATOR.join(r.citation for r in failing)
+
+
+def select_agreements(dataset: Dataset, agreement_ids: Iterable[str] | None) -> list[Agreement]:
+    """The named agreements (unknown ids raise), or every transfer agreement when none are named."""
+    ids = list(agreement_ids or [])
+    if not ids:
+        return dataset.transfer_agreements()
+    return [dataset.transfer_agreement(i) for i in ids]
+
+
+def screen_population(
+    people: pl.DataFrame,
+    date: dt.date,
+    agreement_ids: Iterable[str] | None = None,
+    *,
+    dataset: Dataset | None = None,
+    usage: Usage | None = None,
+) -> pl.DataFrame:
+    """One decision row per person × agreement, with the columns of ``DECISION_COLUMNS``."""
+    dataset = dataset or default_dataset()
+    frames = [
+        Screener(Context(dataset, agreement, date, usage or Usage())).decisions(people)
+        for agreement in select_agreements(dataset, agreement_ids)
+    ]
+    if not frames:
+        return pl.DataFrame(schema=DECISION_SCHEMA)
+    return pl.concat(frames, how="vertical")
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    title: str
+    result: Result
+    reason: str
+    citation: str
+    quote: str | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One person against one agreement on one date: the outcome and every rule's result."""
+
+    person_id: str
+    agreement_id: str
+    agreement_title: str
+    date: dt.date
+    outcome: str
+    placement: str | None
+    clause_id: str | None
+    results: tuple[RuleResult, ...]
+    data_version: str
+
+    @property
+    def failing(self) -> list[RuleResult]:
+        return [r for r in self.results if r.result >= Result.REVIEW]
+
+    def decision_row(self) -> dict[str, object]:
+        """The same row ``screen_population`` writes for this person and agreement."""
+        failing = self.failing
+        return {
+            "person_id": self.person_id,
+            "agreement_id": self.agreement_id,
+            "date": self.date,
+            "outcome": self.outcome,
+            "placement": self.placement if self.outcome != "barred" else None,
+            "rules": ";".join(r.rule_id for r in failing),
+            "citations": CITATION_SEPARATOR.join(r.citation for r in failing),
+        }
+
+
+def _quote(rule: BoundRule, ctx: Context) -> str | None:
+    if rule.info is not None:
+        return f"{rule.info.source.document}: “{rule.info.source.quote}”" if rule.info.source else None
+    clause = ctx.agreement.clause(rule.id.split("/", 1)[1])
+    return f"{clause.citation.document}: “{clause.citation.quote}”"
+
+
+def explain(
+    person: pl.DataFrame,
+    agreement_id: str,
+    date: dt.date,
+    *,
+    dataset: Dataset | None = None,
+    usage: Usage | None = None,
+) -> Explanation:
+    """Explain the screening of the one person in ``person`` (a one-row normalized frame)."""
+    dataset = dataset or default_dataset()
+    return Screener(Context(dataset, dataset.transfer_agreement(agreement_id), date, usage or Usage())).explain(person)
