@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -113,6 +112,8 @@ def _print_explanation(e: Explanation) -> None:
         source = r.citation + (f"\n{r.quote}" if r.quote else "")
         table.add_row(r.rule_id, f"[{RESULT_STYLE[r.result]}]{r.result.label}[/]", r.reason, source)
     console.print(table)
+    failing = ", ".join(f"{r.rule_id} ({r.result.label})" for r in e.failing) or "none"
+    console.print(f"Rules that did not pass: {failing}", highlight=False)
 
 
 def _outcome_style(outcome: str) -> str:
@@ -206,5 +207,5 @@ def generate_population_command(
     console.print(f"Wrote {frame.height:,} people to {out} (seed {seed}).")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app(sys.argv[1:])
+if __name__ == "__main__":
+    app()

@@ -16,7 +16,7 @@ import polars as pl
 
 from accord.core.dataset import Agreement, Dataset, load_dataset
 from accord.core.rules import general, us  # noqa: F401  (registers the rules)
-from accord.core.rules.clauses import situation
+from accord.core.rules.clauses import clause_id, common_situation, situation
 from accord.core.rules.engine import OUTCOMES, BoundRule, Context, Result, Usage, bind, clause_rule, registered_rules
 
 DECISION_COLUMNS = ("person_id", "agreement_id", "date", "outcome", "placement", "rules", "citations")
@@ -56,21 +56,25 @@ class Screener:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.rules = bound_rules(ctx)
+        self.common = common_situation(ctx)
         self._stages = situation(ctx)
         self._codes = [r.expression() for r in self.rules]
         self._outcome = _outcome(self.rules)
 
-    def evaluate(self, people: pl.LazyFrame) -> pl.LazyFrame:
-        """The situation columns and one code column per rule (see ``BoundRule.expression``)."""
-        frame = people
+    def evaluate(self, people: pl.LazyFrame, *, with_common: bool = True) -> pl.LazyFrame:
+        """The situation columns and one code column per rule (see ``BoundRule.expression``).
+
+        ``with_common=False`` when ``people`` already holds the ``common`` columns for this date.
+        """
+        frame = people.with_columns(self.common) if with_common else people
         for stage in self._stages:
             frame = frame.with_columns(stage)
         return frame.with_columns(self._codes)
 
-    def decisions(self, people: pl.DataFrame) -> pl.DataFrame:
+    def decisions(self, people: pl.DataFrame, *, with_common: bool = True) -> pl.DataFrame:
         """One decision row per person, with the columns of ``DECISION_COLUMNS``."""
         frame = (
-            self.evaluate(people.lazy())
+            self.evaluate(people.lazy(), with_common=with_common)
             .select(
                 "person_id",
                 self._outcome.alias("outcome"),
@@ -111,7 +115,7 @@ class Screener:
             date=ctx.date,
             outcome=row["_outcome"],
             placement=row["_placement"],
-            clause_id=row["_clause_id"],
+            clause_id=clause_id(ctx, row),
             results=tuple(results),
             data_version=ctx.dataset.version,
         )
@@ -151,13 +155,14 @@ def screen_population(
 ) -> pl.DataFrame:
     """One decision row per person × agreement, with the columns of ``DECISION_COLUMNS``."""
     dataset = dataset or default_dataset()
-    frames = [
-        Screener(Context(dataset, agreement, date, usage or Usage())).decisions(people)
-        for agreement in select_agreements(dataset, agreement_ids)
+    screeners = [
+        Screener(Context(dataset, a, date, usage or Usage())) for a in select_agreements(dataset, agreement_ids)
     ]
-    if not frames:
+    if not screeners:
         return pl.DataFrame(schema=DECISION_SCHEMA)
-    return pl.concat(frames, how="vertical")
+    # The date's common columns are the same for every agreement: compute them once.
+    prepared = people.with_columns(screeners[0].common)
+    return pl.concat([s.decisions(prepared, with_common=False) for s in screeners], how="vertical")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ adulthood on the date, each clause's match, the clause that applies, its route a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import polars as pl
 
@@ -16,6 +16,9 @@ from accord.core.vocabulary import CONVICTION_RANK
 
 # Match codes of a clause: the person is outside it, may fall under it (review), or falls under it.
 NO_MATCH, MAYBE, MATCH = 0, 1, 2
+# Enums compare as small integers: much cheaper than strings over millions of rows.
+ROUTE = pl.Enum(["removal", "transfer"])
+PLACEMENT = pl.Enum(["reception", "prison"])
 
 
 def _conviction_rank() -> pl.Expr:
@@ -73,29 +76,28 @@ def acceptance_match(accepts: Acceptance) -> pl.Expr:
     return pl.min_horizontal(criteria).cast(pl.Int8)
 
 
-def _by_clause(ctx: Context, value: Any, default: Any = None) -> pl.Expr:
+def _by_clause(ctx: Context, value: Callable[[Clause], pl.Expr], default: pl.Expr) -> pl.Expr:
     """A per-person value taken from the applicable clause (``value`` maps a clause to an expr)."""
-    cases = []
-    for index, clause in enumerate(ctx.agreement.clauses):
-        result = value(clause)
-        cases.append((pl.col("_clause") == index, result if isinstance(result, pl.Expr) else pl.lit(result)))
-    return first_of(cases, pl.lit(default))
+    cases = [(pl.col("_clause") == index, value(clause)) for index, clause in enumerate(ctx.agreement.clauses)]
+    return first_of(cases, default)
 
 
-def _placement(clause: Clause) -> pl.Expr | str:
+def _placement(clause: Clause) -> pl.Expr:
     if clause.placement != "prison_if_convicted":
-        return clause.placement
+        return pl.lit(clause.placement, dtype=PLACEMENT)
     # Only a conviction at the clause's level sends to prison; a child or an unknown conviction never.
     convicted = pl.col("_conv") >= CONVICTION_RANK[clause.prison_min_conviction]
-    return (
-        pl.when(convicted.fill_null(False) & pl.col("_adult").fill_null(True))
-        .then(pl.lit("prison"))
-        .otherwise(pl.lit("reception"))
-    )
+    prison = convicted.fill_null(False) & pl.col("_adult").fill_null(True)
+    return pl.when(prison).then(pl.lit("prison", dtype=PLACEMENT)).otherwise(pl.lit("reception", dtype=PLACEMENT))
+
+
+def common_situation(ctx: Context) -> list[pl.Expr]:
+    """Derived columns that depend on the date but not on the agreement (computed once per date)."""
+    return [_conviction_rank().alias("_conv"), _adult(ctx).alias("_adult")]
 
 
 def situation(ctx: Context) -> list[list[pl.Expr]]:
-    """The derived columns, in the stages they depend on each other."""
+    """The agreement's derived columns, in the stages they depend on each other."""
     clauses = ctx.agreement.clauses
     matches = [acceptance_match(c.accepts).alias(f"_m{i}") for i, c in enumerate(clauses)]
     # In force and matching beats not in force; a full match beats a maybe; then data order.
@@ -108,19 +110,23 @@ def situation(ctx: Context) -> list[list[pl.Expr]]:
         [((score == best) & (best > 0), pl.lit(i, dtype=pl.Int8)) for i, score in enumerate(scores)],
         pl.lit(None, dtype=pl.Int8),
     )
-    default_route = clauses[0].route if clauses else "removal"
+    default_route = pl.lit(clauses[0].route if clauses else "removal", dtype=ROUTE)
     return [
-        [_conviction_rank().alias("_conv"), _adult(ctx).alias("_adult")],
         matches,
         [chosen.alias("_clause")],
         [
-            _by_clause(ctx, lambda c: c.route, default_route).alias("_route"),
-            _by_clause(ctx, _placement).alias("_placement"),
-            _by_clause(ctx, lambda c: c.in_force_on(ctx.date), False).alias("_clause_in_force"),
-            _by_clause(ctx, lambda c: pl.col(f"_m{clauses.index(c)}"), NO_MATCH).alias("_match"),
-            _by_clause(ctx, lambda c: c.id).alias("_clause_id"),
+            _by_clause(ctx, lambda c: pl.lit(c.route, dtype=ROUTE), default_route).alias("_route"),
+            _by_clause(ctx, _placement, pl.lit(None, dtype=PLACEMENT)).alias("_placement"),
+            _by_clause(ctx, lambda c: pl.lit(c.in_force_on(ctx.date)), pl.lit(False)).alias("_clause_in_force"),
+            _by_clause(ctx, lambda c: pl.col(f"_m{clauses.index(c)}"), pl.lit(NO_MATCH, dtype=pl.Int8)).alias("_match"),
         ],
     ]
+
+
+def clause_id(ctx: Context, person: Person) -> str | None:
+    """The id of the clause that applies to an evaluated person, if any."""
+    index = person["_clause"]
+    return None if index is None else ctx.agreement.clauses[index].id
 
 
 def describe_acceptance(accepts: Acceptance) -> str:
@@ -159,7 +165,7 @@ def clause_branches(ctx: Context, index: int) -> list[Branch]:
     match = pl.col(f"_m{index}")
     needs = describe_acceptance(clause.accepts)
 
-    def said(verdict: str) -> Any:
+    def said(verdict: str) -> Callable[[Person], str]:
         return lambda p: f"{verdict}. Requires {needs}; the person has {person_facts(p)}"
 
     return [

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from accord.core.dataset import Agreement, Clause
-from accord.core.rules.clauses import MATCH, MAYBE
+from accord.core.rules.clauses import MATCH, MAYBE, clause_id
 from accord.core.rules.engine import Branch, Context, Person, Result, rule
 
 BOTH = ("removal", "transfer")
@@ -50,7 +50,7 @@ def in_force(ctx: Context) -> Sequence[Branch] | str:
         Branch(
             pl.col("_clause_in_force"),
             Result.PASS,
-            lambda p: f"The agreement and clause {p['_clause_id']} are in force on {ctx.date}",
+            lambda p: f"The agreement and clause {clause_id(ctx, p)} are in force on {ctx.date}",
         ),
         Branch(~pl.col("_clause_in_force"), Result.BARRED, lambda p: "The person is " + not_in_force[p["_clause"]]),
     ]
@@ -65,14 +65,14 @@ def covered(ctx: Context) -> Sequence[Branch] | str:
             ~pl.col("_clause_in_force"),
             Result.NOT_APPLICABLE,
             lambda p: (
-                f"Only clause {p['_clause_id']} covers the person and it is not in force (see agreement/in-force)"
+                f"Only clause {clause_id(ctx, p)} covers the person and it is not in force (see agreement/in-force)"
             ),
         ),
-        Branch(pl.col("_match") == MATCH, Result.PASS, lambda p: f"Covered by clause {p['_clause_id']}"),
+        Branch(pl.col("_match") == MATCH, Result.PASS, lambda p: f"Covered by clause {clause_id(ctx, p)}"),
         Branch(
             pl.col("_match") == MAYBE,
             Result.REVIEW,
-            lambda p: f"Clause {p['_clause_id']} may cover the person: a requirement is unknown or only partly met",
+            lambda p: f"Clause {clause_id(ctx, p)} may cover the person: a requirement is unknown or only partly met",
         ),
     ]
 
