@@ -207,5 +207,62 @@ def generate_population_command(
     console.print(f"Wrote {frame.height:,} people to {out} (seed {seed}).")
 
 
+def _django() -> None:
+    """Set Django up for the commands that use the database."""
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.web.settings")
+    django.setup()
+
+
+@app.command(name="import")
+def import_command(
+    people: Annotated[Path, typer.Argument(help="Person records: .csv, .parquet or .jsonl.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, recorded in each person's history.")] = "import",
+) -> None:
+    """Import person records into the database: all or nothing, idempotent on person_id."""
+    _django()
+    from accord.people.services import import_people
+
+    with Progress(console=errors, transient=True) as bar:
+        task = bar.add_task(f"importing {people}", total=None)
+        try:
+            result = import_people(
+                people,
+                user=None,
+                reason=reason,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except RecordError as err:
+            raise _fail(f"{people}: nothing was imported.\n{err}") from None
+    console.print(f"{people}: {result.created:,} created, {result.updated:,} updated, {result.unchanged:,} unchanged.")
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option("--people", help="How many people to generate.")] = 5_000,
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web server afterwards.")] = True,
+) -> None:
+    """Build the demo from nothing (database, agreements, facilities, people, cases, users) and serve it."""
+    _django()
+    from django.core.management import call_command
+
+    from accord.web.demo import build_demo
+
+    users = build_demo(people, say=console.print)
+    table = Table(title="Demo users (passwords are new on every run)")
+    for column in ("username", "role", "state", "password"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(user.username, user.role, user.receiving_state or "–", user.password)
+    console.print(table)
+    if serve:
+        console.print(f"Serving on http://127.0.0.1:{port}/ (Ctrl-C to stop).")
+        call_command("runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks")
+
+
 if __name__ == "__main__":
     app()

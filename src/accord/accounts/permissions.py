@@ -1,0 +1,74 @@
+"""What each role may do. One table, read by views, API and commands alike.
+
+A receiving-state officer sees only cases referred to their own state and never protection or
+fear data (8 C.F.R. §208.6); a monitor sees de-identified figures only.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+
+from accord.accounts.models import Role, User
+
+
+class Can(StrEnum):
+    VIEW_PEOPLE = "view_people"
+    EDIT_PEOPLE = "edit_people"
+    IMPORT_PEOPLE = "import_people"
+    VIEW_PROTECTION = "view_protection"
+    VIEW_CASES = "view_cases"
+    OPEN_CASES = "open_cases"
+    VIEW_FACILITIES = "view_facilities"
+    VIEW_AGREEMENTS = "view_agreements"
+    SCREEN = "screen"
+    VIEW_STATISTICS = "view_statistics"
+
+
+_SENDING_STAFF = {
+    Can.VIEW_PEOPLE,
+    Can.VIEW_PROTECTION,
+    Can.VIEW_CASES,
+    Can.VIEW_FACILITIES,
+    Can.VIEW_AGREEMENTS,
+    Can.SCREEN,
+    Can.VIEW_STATISTICS,
+}
+
+GRANTS: dict[str, frozenset[Can]] = {
+    Role.CASE_OFFICER: frozenset(_SENDING_STAFF | {Can.EDIT_PEOPLE, Can.IMPORT_PEOPLE, Can.OPEN_CASES}),
+    Role.LEGAL_REVIEWER: frozenset(_SENDING_STAFF),
+    # Sees referred cases of its own state only; never protection or fear data (8 C.F.R. §208.6).
+    Role.RECEIVING_OFFICER: frozenset({Can.VIEW_CASES, Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS}),
+    Role.FINANCE: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS}),
+    Role.MONITOR: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS}),
+    Role.ADMIN: frozenset(Can),
+}
+
+
+def can(user: User | None, action: Can) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return action in GRANTS.get(user.role, frozenset())
+
+
+def require(user: User | None, action: Can) -> None:
+    """Raise PermissionDenied unless the user's role grants the action."""
+    if not can(user, action):
+        raise PermissionDenied(f"your role may not {action.value.replace('_', ' ')}")
+
+
+# Rules whose reasons reveal protection or fear claims: never shown to a receiving state.
+PROTECTION_RULES = frozenset(
+    {"us/asylee-refugee", "us/protection-pending", "us/withholding", "us/fear", "us/third-country-notice"}
+)
+PROTECTION_FIELDS = ("protection", "protection_countries", "fear_screened", "fear_found")
+
+
+def redact_explanation(user: User, results: list[dict[str, object]]) -> list[dict[str, object]]:
+    """An explanation as the user may see it: protection and fear reasons withheld where required."""
+    if can(user, Can.VIEW_PROTECTION):
+        return results
+    withheld = "Withheld: protection and fear information is confidential (8 C.F.R. §208.6)"
+    return [{**r, "reason": withheld} if r["rule_id"] in PROTECTION_RULES else r for r in results]

@@ -1,0 +1,280 @@
+"""Endpoints. Each checks the caller's role through accord.accounts.permissions and calls a
+service or selector; errors come back as JSON ``{"message", "field"}``, never a 500 on bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Query
+from ninja.errors import AuthenticationError, ValidationError
+
+from accord.accounts.models import User
+from accord.accounts.permissions import Can, can, redact_explanation, require
+from accord.api.auth import BearerToken, SessionAuth
+from accord.api.schemas import (
+    AgreementOut,
+    CaseDetailOut,
+    CaseIn,
+    CaseOut,
+    ClauseOut,
+    CountOut,
+    ErrorOut,
+    FacilityOut,
+    PersonWithProtectionOut,
+    ScreenIn,
+    ScreeningOut,
+)
+from accord.cases.models import Case
+from accord.cases.selectors import CaseFilters, case_list, get_case, outcome_counts
+from accord.cases.services import CaseError, explanation_json, open_case, screen_person
+from accord.core.dataset import Agreement, UnknownAgreementError
+from accord.core.records import RecordError, people_from_dicts
+from accord.core.rules.engine import Context
+from accord.core.screening import Explanation, Screener, default_dataset, select_agreements
+from accord.facilities.models import Facility
+from accord.facilities.services import current_usage
+from accord.people.models import Person
+
+api = NinjaAPI(
+    title="Accord API",
+    version="1",
+    description="Screening, cases, people, facilities and agreements. Authenticate with `Authorization: Bearer <token>`.",
+    auth=[BearerToken(), SessionAuth()],
+    urls_namespace="api",
+)
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _error(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:
+    return api.create_response(request, {"message": message, "field": field}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    location = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path", "payload")]
+    return _error(request, 422, first.get("msg", "invalid input"), ".".join(location) or None)
+
+
+@api.exception_handler(RecordError)
+def _bad_record(request: HttpRequest, exc: RecordError) -> HttpResponse:
+    first = exc.errors[0]
+    return _error(request, 422, f"{first.column}: {first.reason} (value {first.value!r})", first.column or None)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, str(exc) or "forbidden")
+
+
+@api.exception_handler(Http404)
+def _missing(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, str(exc) or "not found")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "authentication required: a bearer token or a logged-in session")
+
+
+@api.exception_handler(UnknownAgreementError)
+def _unknown_agreement(request: HttpRequest, exc: UnknownAgreementError) -> HttpResponse:
+    return _error(request, 422, str(exc), "agreement_id")
+
+
+@api.exception_handler(CaseError)
+def _refused(request: HttpRequest, exc: CaseError) -> HttpResponse:
+    return _error(request, 409, str(exc))
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined, no-any-return]
+
+
+def _screening_out(explanation: Explanation, user: User) -> dict[str, Any]:
+    return {
+        "person_id": explanation.person_id,
+        "agreement_id": explanation.agreement_id,
+        "date": explanation.date,
+        "outcome": explanation.outcome,
+        "placement": explanation.placement if explanation.outcome != "barred" else None,
+        "clause_id": explanation.clause_id,
+        "data_version": explanation.data_version,
+        "results": redact_explanation(user, explanation_json(explanation)),
+    }
+
+
+@api.get("/people", response={200: list[PersonWithProtectionOut], **ERRORS}, tags=["people"])
+def people(
+    request: HttpRequest, q: str = "", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> Any:
+    require(_user(request), Can.VIEW_PEOPLE)
+    rows = Person.objects.order_by("person_id")
+    if q:
+        rows = rows.filter(person_id=q) | rows.filter(family_name__istartswith=q)
+    return list(rows[offset : offset + limit])
+
+
+@api.get("/people/{person_id}", response={200: PersonWithProtectionOut, **ERRORS}, tags=["people"])
+def person(request: HttpRequest, person_id: str) -> Any:
+    require(_user(request), Can.VIEW_PEOPLE)
+    return get_object_or_404(Person, person_id=person_id)
+
+
+@api.get("/people/{person_id}/screening", response={200: list[ScreeningOut], **ERRORS}, tags=["screening"])
+def person_screening(request: HttpRequest, person_id: str, agreement_id: str = "", date: dt.date | None = None) -> Any:
+    """The person screened today (or on ``date``) against one or every agreement, rule by rule."""
+    user = _user(request)
+    require(user, Can.SCREEN)
+    found = get_object_or_404(Person, person_id=person_id)
+    chosen = _agreements(agreement_id)
+    return [_screening_out(screen_person(found, a.id, date), user) for a in chosen]
+
+
+@api.post("/screen", response={200: list[ScreeningOut], **ERRORS}, tags=["screening"])
+def screen_record(request: HttpRequest, body: ScreenIn) -> Any:
+    """Screen one person record (interchange-format cells) without storing anything."""
+    user = _user(request)
+    require(user, Can.SCREEN)
+    frame = people_from_dicts([{"person_id": "unsaved", **body.record}])
+    day = body.date or timezone.localdate()
+    dataset, usage = default_dataset(), current_usage()
+    return [
+        _screening_out(Screener(Context(dataset, a, day, usage)).explain(frame), user)
+        for a in _agreements(body.agreement_id or "")
+    ]
+
+
+def _agreements(agreement_id: str) -> list[Agreement]:
+    try:
+        return select_agreements(default_dataset(), [agreement_id] if agreement_id else None)
+    except ValueError as err:
+        raise ValidationError([{"loc": ("agreement_id",), "msg": str(err)}]) from None
+
+
+@api.get("/facilities", response={200: list[FacilityOut], **ERRORS}, tags=["registry"])
+def facilities(request: HttpRequest) -> Any:
+    require(_user(request), Can.VIEW_FACILITIES)
+    return list(Facility.objects.all())
+
+
+def _agreement_out(a: Agreement) -> dict[str, Any]:
+    clauses = [
+        ClauseOut(
+            id=c.id,
+            title=c.title,
+            kind=c.kind,
+            status=c.status,
+            start=c.start,
+            end=c.end,
+            placement=c.placement,
+            monthly_quota=c.monthly_quota,
+            source_document=c.citation.document,
+            source_quote=c.citation.quote,
+        )
+        for c in a.clauses
+    ]
+    return {
+        **a.model_dump(
+            include={
+                "id",
+                "title",
+                "kind",
+                "sending_state",
+                "receiving_state",
+                "status",
+                "start",
+                "end",
+                "transport_paid_by",
+            }
+        ),
+        "clauses": clauses,
+    }
+
+
+@api.get("/agreements", response={200: list[AgreementOut], **ERRORS}, tags=["registry"])
+def agreements(request: HttpRequest) -> Any:
+    require(_user(request), Can.VIEW_AGREEMENTS)
+    return [_agreement_out(a) for a in default_dataset().agreements.values()]
+
+
+@api.get("/agreements/{agreement_id}", response={200: AgreementOut, **ERRORS}, tags=["registry"])
+def agreement(request: HttpRequest, agreement_id: str) -> Any:
+    require(_user(request), Can.VIEW_AGREEMENTS)
+    try:
+        return _agreement_out(default_dataset().agreement(agreement_id))
+    except UnknownAgreementError as err:
+        raise Http404(str(err)) from None
+
+
+def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": case.pk,
+        "person_id": case.person.person_id,
+        "person_name": case.person.display_name,
+        "nationalities": case.person.nationalities,
+        "agreement_id": case.agreement_id,
+        "receiving_state": case.receiving_state,
+        "state": case.state,
+        "outcome": case.outcome,
+        "placement": case.placement,
+        "clause_id": case.clause_id,
+        "failing_rules": [r for r in case.failing_rules.split(";") if r],
+        "screened_on": case.screened_on,
+        "data_version": case.data_version,
+        "rules_version": case.rules_version,
+        "created_at": case.created_at,
+    }
+    if detail:
+        out["explanation"] = redact_explanation(user, case.explanation)
+    return out
+
+
+@api.get("/cases", response={200: list[CaseOut], **ERRORS}, tags=["cases"])
+def cases(
+    request: HttpRequest,
+    q: str = "",
+    agreement_id: str = "",
+    outcome: str = "",
+    nationality: str = "",
+    state: str = "",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> Any:
+    user = _user(request)
+    filters = CaseFilters(query=q, agreement=agreement_id, outcome=outcome, nationality=nationality, state=state)
+    return [_case_out(c, user) for c in case_list(user, filters)[offset : offset + limit]]
+
+
+@api.get("/cases/{int:case_id}", response={200: CaseDetailOut, **ERRORS}, tags=["cases"])
+def case(request: HttpRequest, case_id: int) -> Any:
+    user = _user(request)
+    try:
+        return _case_out(get_case(user, case_id), user, detail=True)
+    except PermissionDenied:
+        if can(user, Can.VIEW_CASES):
+            raise Http404(f"no case {case_id} that you may see") from None
+        raise
+
+
+@api.post("/cases", response={201: CaseDetailOut, 409: ErrorOut, **ERRORS}, tags=["cases"])
+def create_case(request: HttpRequest, body: CaseIn) -> Any:
+    """Open a case: the person is screened at once and the result stored with its versions."""
+    user = _user(request)
+    require(user, Can.OPEN_CASES)
+    found = Person.objects.filter(person_id=body.person_id).first()
+    if found is None:
+        return 404, {"message": f"no person {body.person_id!r}", "field": "person_id"}
+    return 201, _case_out(open_case(found, body.agreement_id, user=user), user, detail=True)
+
+
+@api.get("/statistics", response={200: list[CountOut], **ERRORS}, tags=["oversight"])
+def statistics(request: HttpRequest) -> Any:
+    """De-identified counts of cases by agreement, state and outcome."""
+    require(_user(request), Can.VIEW_STATISTICS)
+    return outcome_counts()

@@ -1,0 +1,137 @@
+"""API shapes. Protection and fear fields appear only for roles that may see them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    message: str
+    field: str | None = None
+
+
+class PersonOut(Schema):
+    person_id: str
+    family_name: str
+    given_names: str
+    date_of_birth: dt.date | None
+    sex: str | None
+    nationalities: list[str]
+    sending_state: str
+    status: str | None
+    removal_order: str | None
+    legal_hold: bool | None
+    conviction: str | None
+    pending_charges: bool | None
+    sentence_remaining_months: int | None
+    gang: str | None
+    gang_basis: str | None
+    transfer_consent: bool | None
+
+
+class PersonWithProtectionOut(PersonOut):
+    protection: str | None
+    protection_countries: list[str]
+    fear_screened: list[str]
+    fear_found: list[str]
+
+
+class RuleResultOut(Schema):
+    rule_id: str
+    title: str
+    result: str
+    reason: str
+    citation: str
+    quote: str | None
+
+
+class ScreeningOut(Schema):
+    person_id: str
+    agreement_id: str
+    date: dt.date
+    outcome: str
+    placement: str | None
+    clause_id: str | None
+    data_version: str
+    results: list[RuleResultOut]
+
+
+class ScreenIn(Schema):
+    """A person record in interchange-format cells, screened without being stored."""
+
+    record: dict[str, Any]
+    agreement_id: str | None = None
+    date: dt.date | None = None
+
+
+class FacilityOut(Schema):
+    code: str
+    name: str
+    state: str
+    kind: str
+    capacity: int
+    agreement_id: str
+    suspended: bool
+
+
+class ClauseOut(Schema):
+    id: str
+    title: str
+    kind: str
+    status: str
+    start: dt.date | None
+    end: dt.date | None
+    placement: str
+    monthly_quota: int | None
+    source_document: str
+    source_quote: str
+
+
+class AgreementOut(Schema):
+    id: str
+    title: str
+    kind: str
+    sending_state: str
+    receiving_state: str
+    status: str
+    start: dt.date | None
+    end: dt.date | None
+    transport_paid_by: str | None
+    clauses: list[ClauseOut]
+
+
+class CaseIn(Schema):
+    person_id: str
+    agreement_id: str
+
+
+class CaseOut(Schema):
+    id: int
+    person_id: str
+    person_name: str
+    nationalities: list[str]
+    agreement_id: str
+    receiving_state: str
+    state: str
+    outcome: str
+    placement: str
+    clause_id: str
+    failing_rules: list[str]
+    screened_on: dt.date
+    data_version: str
+    rules_version: str
+    created_at: dt.datetime
+
+
+class CaseDetailOut(CaseOut):
+    explanation: list[RuleResultOut]
+
+
+class CountOut(Schema):
+    agreement_id: str
+    state: str
+    outcome: str
+    count: int

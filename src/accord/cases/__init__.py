@@ -1,0 +1,1 @@
+"""Cases: one person proposed for one agreement, screened with the rules core."""

@@ -1,0 +1,65 @@
+"""Use cases that change cases. Each screens with the rules core and runs in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from importlib.metadata import version
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.accounts.permissions import Can, require
+from accord.cases.models import Case, State
+from accord.core.screening import Explanation, default_dataset, explain
+from accord.facilities.services import current_usage
+from accord.people.models import Person
+from accord.people.records import people_frame
+
+RULES_VERSION = version("accord")
+
+
+class CaseError(ValueError):
+    """A refused use case: nothing was changed, and the message says why."""
+
+
+def screen_person(person: Person, agreement_id: str, day: dt.date | None = None) -> Explanation:
+    """Screen one stored person against one agreement with the current data and usage."""
+    return explain(people_frame([person]), agreement_id, day or timezone.localdate(), usage=current_usage())
+
+
+def explanation_json(explanation: Explanation) -> list[dict[str, object]]:
+    return [{**asdict(r), "result": r.result.label} for r in explanation.results]
+
+
+def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | None = None) -> Case:
+    """Propose a person for an agreement: the case is screened at once and the result kept with
+    the date and the versions of the rules and data that produced it."""
+    require(user, Can.OPEN_CASES)
+    dataset = default_dataset()
+    try:
+        agreement = dataset.transfer_agreement(agreement_id)
+    except (KeyError, ValueError) as err:
+        raise CaseError(str(err)) from None
+    result = screen_person(person, agreement.id, day)
+    try:
+        with transaction.atomic():
+            return Case.objects.create(
+                person=person,
+                agreement_id=agreement.id,
+                receiving_state=agreement.receiving_state,
+                state=State.SCREENED,
+                outcome=result.outcome,
+                placement=result.placement if result.outcome != "barred" and result.placement else "",
+                clause_id=result.clause_id or "",
+                failing_rules=";".join(r.rule_id for r in result.failing),
+                explanation=explanation_json(result),
+                screened_on=result.date,
+                screened_at=timezone.now(),
+                data_version=result.data_version,
+                rules_version=RULES_VERSION,
+                created_by=user,
+            )
+    except IntegrityError:
+        raise CaseError(f"{person.person_id} already has an open case under {agreement.id}") from None

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from accord.cases import views
+
+urlpatterns = [
+    path("", views.case_list_page, name="cases"),
+    path("new/", views.open_case_page, name="open_case"),
+    path("<int:case_id>/", views.case_detail, name="case"),
+]

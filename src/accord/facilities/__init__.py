@@ -1,0 +1,1 @@
+"""Facilities that hold or receive people, with their capacity and suspension."""

@@ -1,0 +1,115 @@
+"""Use cases that change people: import a file, edit a record. Each runs in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.db import transaction
+
+from accord.accounts.models import User
+from accord.core.records import PERSON_COLUMNS, people_from_dicts, read_people
+from accord.people.models import Nationality, Person, PersonVersion
+from accord.people.records import as_cells, record_of
+
+BATCH = 5_000
+EDITABLE = tuple(c for c in PERSON_COLUMNS if c != "person_id")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def import_people(
+    source: Path | pl.DataFrame,
+    *,
+    user: User | None,
+    reason: str = "import",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Create or update people from a file: all or nothing, idempotent on ``person_id``.
+
+    The whole file is validated first (``RecordError`` names every bad row and nothing is
+    written); then new people are created, changed ones updated with a version, unchanged ones
+    left alone, so importing the same file twice changes nothing.
+    """
+    frame = read_people(source) if isinstance(source, Path) else source
+    records = frame.to_dicts()
+    created = updated = 0
+    with transaction.atomic():
+        for start in range(0, len(records), BATCH):
+            batch = records[start : start + BATCH]
+            existing = {p.person_id: p for p in Person.objects.filter(person_id__in=[r["person_id"] for r in batch])}
+            new = [r for r in batch if r["person_id"] not in existing]
+            changed = [(existing[r["person_id"]], r) for r in batch if r["person_id"] in existing]
+            created += _create(new, user, reason)
+            updated += _update(changed, user, reason)
+            if progress:
+                progress(min(start + BATCH, len(records)), len(records))
+    return ImportResult(created, updated, len(records) - created - updated)
+
+
+def _create(records: list[dict[str, Any]], user: User | None, reason: str) -> int:
+    people = Person.objects.bulk_create([Person(**r) for r in records])
+    _write_nationalities(people)
+    PersonVersion.objects.bulk_create(
+        [
+            PersonVersion(person=p, record=as_cells(record_of(p)), changed_fields=["*"], changed_by=user, reason=reason)
+            for p in people
+        ]
+    )
+    return len(people)
+
+
+def _update(pairs: list[tuple[Person, dict[str, Any]]], user: User | None, reason: str) -> int:
+    count = 0
+    for person, record in pairs:
+        changed = [c for c in EDITABLE if getattr(person, c) != record[c]]
+        if changed:
+            _apply(person, record, changed, user, reason)
+            count += 1
+    return count
+
+
+def _apply(person: Person, record: dict[str, Any], changed: list[str], user: User | None, reason: str) -> None:
+    for column in changed:
+        setattr(person, column, record[column])
+    person.save()
+    if "nationalities" in changed:
+        person.nationality_rows.all().delete()
+        _write_nationalities([person])
+    PersonVersion.objects.create(
+        person=person, record=as_cells(record_of(person)), changed_fields=changed, changed_by=user, reason=reason
+    )
+
+
+def _write_nationalities(people: list[Person]) -> None:
+    Nationality.objects.bulk_create([Nationality(person=p, code=code) for p in people for code in p.nationalities])
+
+
+def update_person(person: Person, cells: dict[str, str], *, user: User, reason: str) -> list[str]:
+    """Edit a record from text cells (a form or API body): validated like an imported row.
+
+    Returns the fields that changed; raises ``RecordError`` (nothing written) on a bad value.
+    """
+    current = as_cells(record_of(person))
+    unknown = set(cells) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    record = people_from_dicts([{**current, **cells}]).to_dicts()[0]
+    changed = [c for c in EDITABLE if getattr(person, c) != record[c]]
+    if changed:
+        with transaction.atomic():
+            _apply(Person.objects.select_for_update().get(pk=person.pk), record, changed, user, reason)
+        person.refresh_from_db()
+    return changed

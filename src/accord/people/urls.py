@@ -1,0 +1,9 @@
+from django.urls import path
+
+from accord.people import views
+
+urlpatterns = [
+    path("", views.person_list, name="people"),
+    path("import/", views.import_page, name="import"),
+    path("<str:person_id>/", views.person_detail, name="person"),
+]

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accord.accounts.permissions import Can, require
+from accord.cases.services import explanation_json, screen_person
+from accord.core.records import EXTENSIONS, RecordError
+from accord.core.screening import default_dataset
+from accord.people.models import Person
+from accord.people.services import import_people
+from accord.web.paging import page_of
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_PEOPLE)  # type: ignore[arg-type]
+    query = request.GET.get("q", "").strip()
+    people = Person.objects.all()
+    if query:
+        people = people.filter(Q(person_id=query) | Q(family_name__istartswith=query))
+    page = page_of(people.order_by("family_name", "person_id"), request.GET.get("page"))
+    template = "people/_rows.html" if request.htmx else "people/list.html"  # type: ignore[attr-defined]
+    return render(request, template, {"page": page, "query": query})
+
+
+@login_required
+def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
+    require(request.user, Can.VIEW_PEOPLE)  # type: ignore[arg-type]
+    person = get_object_or_404(Person, person_id=person_id)
+    screenings = [
+        (agreement, explanation_json(screening), screening)
+        for agreement in default_dataset().transfer_agreements()
+        for screening in [screen_person(person, agreement.id)]
+    ]
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "person": person,
+            "screenings": screenings,
+            "cases": person.cases.all(),
+            "versions": person.versions.all()[:20],
+        },
+    )
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.IMPORT_PEOPLE)  # type: ignore[arg-type]
+    errors: list[str] = []
+    if request.method == "POST" and "file" in request.FILES:
+        upload = request.FILES["file"]
+        suffix = Path(upload.name or "").suffix.lower()
+        if suffix not in EXTENSIONS:
+            errors.append(f"{upload.name}: unsupported file type; use {', '.join(EXTENSIONS)}")
+        else:
+            with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+                for chunk in upload.chunks():
+                    handle.write(chunk)
+                handle.flush()
+                try:
+                    result = import_people(Path(handle.name), user=request.user, reason=f"upload {upload.name}")  # type: ignore[arg-type]
+                except RecordError as err:
+                    errors = [str(e) for e in err.errors[:200]]
+                    if len(err.errors) > 200:
+                        errors.append(f"… and {len(err.errors) - 200} more")
+                else:
+                    messages.success(
+                        request,
+                        f"{upload.name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged.",
+                    )
+                    return redirect("import")
+    return render(request, "people/import.html", {"errors": errors}, status=400 if errors else 200)

@@ -1,0 +1,1 @@
+"""The Django project: settings, URLs and the parts shared by every app."""

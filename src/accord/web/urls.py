@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accord.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("people/", include("accord.people.urls")),
+    path("cases/", include("accord.cases.urls")),
+    path("agreements/", views.agreement_list, name="agreements"),
+    path("agreements/<str:agreement_id>/", views.agreement_detail, name="agreement"),
+    path("facilities/", views.facility_list, name="facilities"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("api/v1/", include("accord.api.urls")),
+    path("admin/", admin.site.urls),
+]

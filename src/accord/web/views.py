@@ -1,0 +1,59 @@
+"""Pages that belong to no single domain app: home, health, agreements, facilities, statistics."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from accord.accounts.permissions import Can, can, require
+from accord.cases.selectors import outcome_counts
+from accord.core.dataset import UnknownAgreementError
+from accord.core.screening import default_dataset
+from accord.facilities.models import Facility
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """The framework floor for benchmarks, and a liveness probe: touches the database once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"can_cases": can(request.user, Can.VIEW_CASES)})  # type: ignore[arg-type]
+
+
+@login_required
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_AGREEMENTS)  # type: ignore[arg-type]
+    dataset = default_dataset()
+    return render(
+        request, "agreements/list.html", {"agreements": dataset.agreements.values(), "version": dataset.version}
+    )
+
+
+@login_required
+def agreement_detail(request: HttpRequest, agreement_id: str) -> HttpResponse:
+    require(request.user, Can.VIEW_AGREEMENTS)  # type: ignore[arg-type]
+    dataset = default_dataset()
+    try:
+        agreement = dataset.agreement(agreement_id)
+    except UnknownAgreementError:
+        raise Http404(f"no agreement {agreement_id}") from None
+    return render(request, "agreements/detail.html", {"agreement": agreement, "version": dataset.version})
+
+
+@login_required
+def facility_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Can.VIEW_FACILITIES)  # type: ignore[arg-type]
+    return render(request, "facilities/list.html", {"facilities": Facility.objects.all()})
+
+
+@login_required
+def statistics(request: HttpRequest) -> HttpResponse:
+    """De-identified figures for monitors and analysts: no names, no person ids."""
+    require(request.user, Can.VIEW_STATISTICS)  # type: ignore[arg-type]
+    return render(request, "statistics.html", {"counts": outcome_counts(), "facilities": Facility.objects.all()})

@@ -1,0 +1,86 @@
+"""Shared fixtures for the Django apps: a user per role, people, and an API client per user."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from accord.accounts.models import ApiToken, Role, User
+from accord.core.records import people_from_dicts
+from accord.core.screening import default_dataset
+from accord.facilities.services import sync_from_data
+from accord.people.models import Person
+from accord.people.services import import_people
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's event loop beside live_server
+
+PASSWORD = "correct horse battery staple 42"
+ROLES = [
+    ("officer", Role.CASE_OFFICER, ""),
+    ("reviewer", Role.LEGAL_REVIEWER, ""),
+    ("salvador", Role.RECEIVING_OFFICER, "SV"),
+    ("finance", Role.FINANCE, ""),
+    ("monitor", Role.MONITOR, ""),
+    ("admin", Role.ADMIN, ""),
+]
+
+CLEAN = {
+    "family_name": "Example",
+    "given_names": "Ana",
+    "date_of_birth": "1990-06-15",
+    "sex": "F",
+    "nationalities": "SV",
+    "sending_state": "US",
+    "status": "undocumented",
+    "removal_order": "final",
+    "protection": "none",
+    "protection_countries": "",
+    "fear_screened": "",
+    "fear_found": "",
+    "legal_hold": "false",
+    "conviction": "none",
+    "pending_charges": "false",
+    "sentence_remaining_months": "",
+    "gang": "none",
+    "gang_basis": "none",
+    "transfer_consent": "false",
+}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Argon2 is slow by design; tests of other things need not pay for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def users(db: Any) -> dict[str, User]:
+    made = {}
+    for username, role, state in ROLES:
+        user = User.objects.create_user(username=username, password=PASSWORD, role=role, receiving_state=state)
+        made[username] = user
+    return made
+
+
+@pytest.fixture
+def tokens(users: dict[str, User]) -> dict[str, str]:
+    return {name: ApiToken.issue(user, "test")[1] for name, user in users.items()}
+
+
+@pytest.fixture
+def facilities(db: Any) -> None:
+    sync_from_data(default_dataset())
+
+
+@pytest.fixture
+def make_person(db: Any) -> Callable[..., Person]:
+    """Store a person from interchange-format cells (defaults: a clean Salvadoran adult)."""
+
+    def make(person_id: str, **cells: str) -> Person:
+        import_people(people_from_dicts([{**CLEAN, "person_id": person_id, **cells}]), user=None, reason="test")
+        return Person.objects.get(person_id=person_id)
+
+    return make
