@@ -372,15 +372,12 @@ def test_parquet_with_native_types(tmp_path: Path) -> None:
     typed.write_parquet(path)
     df = read_people(path)
     assert df.schema == pl.Schema(PERSON_SCHEMA)
-    assert df.row(0, named=True) | {} == {
-        **df.row(0, named=True),
-        "nationalities": ["VE", "CO"],
-        "date_of_birth": dt.date(1980, 2, 29),
-        "legal_hold": True,
-        "sentence_remaining_months": 18,
-        "fear_found": [],
-    }
-    assert df.row(1, named=True)["sending_state"] == "US"
+    first, second = df.to_dicts()
+    typed_columns = ("nationalities", "date_of_birth", "legal_hold", "sentence_remaining_months", "fear_found")
+    assert [first[c] for c in typed_columns] == [["VE", "CO"], dt.date(1980, 2, 29), True, 18, []]
+    assert (first["status"], first["fear_screened"]) == ("undocumented", ["VE"])
+    assert [second[c] for c in typed_columns] == [["SV"], None, None, None, []]
+    assert (second["status"], second["sending_state"]) == (None, "US")
 
 
 def test_unsupported_column_type_is_refused() -> None:
@@ -461,3 +458,82 @@ def test_code_lists_normalize_alike_whatever_the_padding(cells: list[list[tuple[
     df = people_from_dicts(rows)
     expected = [list(dict.fromkeys(code for _, code, _ in cell)) for cell in cells]
     assert df["nationalities"].to_list() == expected
+
+
+def test_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    csv_path = write_csv(tmp_path / "people.csv", [person("p1")])
+    csv_path.write_bytes(csv_path.read_bytes().replace("Pérez".encode(), "Pérez".encode("latin-1")))
+    assert read_errors(csv_path) == [FieldError(0, "", "", "not UTF-8 text")]
+    jsonl_path = tmp_path / "people.jsonl"
+    jsonl_path.write_bytes(b'{"person_id": "j1", "nationalities": "VE"}\n{"person_id": "P\xe9rez"}\n')
+    assert read_errors(jsonl_path) == [FieldError(2, "", "", "not UTF-8 text")]
+
+
+def test_json_lines_unexpected_key_in_an_otherwise_valid_file(tmp_path: Path) -> None:
+    lines = [{"person_id": f"j{i}", "nationalities": ["VE"]} for i in range(5)]
+    lines[3]["nationalty"] = "CO"  # a typo must not be dropped silently
+    path = tmp_path / "people.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    assert read_errors(path) == [FieldError(0, "nationalty", "", "unexpected column")]
+
+
+def test_json_lines_text_that_looks_like_json_is_still_text(tmp_path: Path) -> None:
+    lines = [
+        {"person_id": "j1", "nationalities": ["VE"], "family_name": '[sic] "Ana": none'},
+        {"person_id": "j2", "nationalities": "VE;CO", "given_names": "{x}"},
+    ]
+    path = tmp_path / "people.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    df = read_people(path)
+    assert df["family_name"].to_list() == ['[sic] "Ana": none', None]
+    assert df["given_names"].to_list() == [None, "{x}"]
+    assert df["nationalities"].to_list() == [["VE"], ["VE", "CO"]]
+
+
+@pytest.mark.parametrize("value", [["VE", None], ["VE", 1], ["VE", ["CO"]], {"code": "VE"}])
+def test_json_lines_lists_hold_only_text(tmp_path: Path, value: object) -> None:
+    path = tmp_path / "people.jsonl"
+    path.write_text(json.dumps({"person_id": "j1", "nationalities": value}), encoding="utf-8")
+    assert [(e.row, e.column, e.reason) for e in read_errors(path)] == [
+        (1, "nationalities", "expected text, a number, true/false or a list of text")
+    ]
+
+
+def test_json_lines_fast_and_exact_readings_agree(tmp_path: Path) -> None:
+    """Valid files take Polars' reader; it must give what the line-by-line reading gives."""
+    lines: list[dict[str, Any]] = [
+        {"person_id": "j1", "nationalities": ["VE", "CO", "VE"], "legal_hold": True, "sentence_remaining_months": 6.0},
+        {"person_id": "j2", "nationalities": " SV ;GT", "fear_found": [], "legal_hold": "False", "family_name": 7},
+        {"person_id": "j3", "nationalities": "HN", "date_of_birth": "2001-02-03", "transfer_consent": None},
+    ]
+    path = tmp_path / "people.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    fast = records._jsonl_fast(path)
+    assert fast is not None
+    exact = records._parse_records(records._jsonl_records(path), None)
+    assert_frame_equal(parse_people(fast), exact)
+    assert_frame_equal(read_people(path), exact)
+
+
+def test_typed_list_with_a_null_item_is_refused() -> None:
+    typed = mixed_people().with_columns(fear_screened=pl.Series([["VE"], ["CO", None], []]))
+    with pytest.raises(RecordError) as info:
+        parse_people(typed)
+    assert info.value.errors == [FieldError(2, "fear_screened", "CO;null", "unknown country code 'null'")]
+
+
+def test_unreadable_parquet_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "people.parquet"
+    path.write_bytes(b"not parquet")
+    [error] = read_errors(path)
+    assert (error.row, error.column) == (0, "")
+    assert error.reason.startswith("unreadable Parquet")
+
+
+def test_a_failed_write_leaves_no_file_behind(tmp_path: Path) -> None:
+    """Written beside the target and renamed: a write that fails leaves neither file nor temp."""
+    target = tmp_path / "out.csv"
+    unwritable = pl.DataFrame({"nested": [{"a": 1}]})  # CSV cannot hold a struct column
+    with pytest.raises(Exception):  # noqa: B017 - Polars' own error type for this varies
+        write_frame(unwritable, target)
+    assert list(tmp_path.iterdir()) == []

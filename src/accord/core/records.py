@@ -1,10 +1,12 @@
 """Person records (interchange format v1, DESIGN.md §2): read, validate, normalize, write.
 
 Files are CSV, Parquet or JSON lines, chosen by extension. Every input is first turned into an
-all-text frame (stripped, empty -> null), then validated and normalized with vectorised Polars
-expressions; Python only runs on failing cells, to word the errors. An empty cell means the fact
-is unknown and stays null: the rules send unknown facts to review, so nothing is defaulted here
-except `sending_state` (US, as the format says).
+all-text frame (empty -> null, as a CSV cell), then validated and normalized with vectorised
+Polars expressions; Python only runs on failing cells, to word the errors. An empty cell means
+the fact is unknown and stays null: the rules send unknown facts to review, so nothing is
+defaulted here except `sending_state` (US, as the format says).
+
+The format has 20 columns: DESIGN.md §2 lists family_name and given_names on one line.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +101,8 @@ _INT32_MAX = 2**31 - 1
 _RAW = "__raw__"  # prefixes of helper columns during validation
 _BAD = "__bad__"
 _ROW = "__row__"
+_ANY_KEY = r'"\s*:'  # ends every key of a JSON object (and, rarely, text inside a value)
+_KNOWN_KEY = f'"(?:{"|".join(PERSON_COLUMNS)})"\\s*:'
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ def read_people(path: str | Path) -> pl.DataFrame:
         return parse_people(_drop_blank_rows(_read_csv_text(path)), source)
     if ext == ".parquet":
         return parse_people(_read_parquet(path), source)
-    return _parse_records(_jsonl_records(path, source), source)
+    return _read_jsonl(path, source)
 
 
 def parse_people(raw: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
@@ -182,15 +188,28 @@ def write_people(df: pl.DataFrame, path: str | Path) -> None:
 
 
 def write_frame(df: pl.DataFrame, path: str | Path) -> None:
-    """Write any frame by extension; CSV cannot hold lists, so list columns are joined with ';'."""
-    ext = _extension(path)
-    if ext == ".csv":
-        lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
-        df.with_columns(_joined(name) for name in lists).write_csv(path)
-    elif ext == ".parquet":
-        df.write_parquet(path)
-    else:
-        df.write_ndjson(path)
+    """Write any frame by extension; CSV cannot hold lists, so list columns are joined with ';'.
+
+    The file appears whole or not at all: it is written beside the target and renamed into place,
+    so a crash or a full disk never leaves a half-written file where a reader expects one.
+    """
+    target = Path(path)
+    ext = _extension(target)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=ext)
+    os.close(handle)
+    try:
+        if ext == ".csv":
+            lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
+            # Large batches write several times faster than the default on wide string rows.
+            df.with_columns(_joined(name) for name in lists).write_csv(temporary, batch_size=65_536)
+        elif ext == ".parquet":
+            df.write_parquet(temporary)
+        else:
+            df.write_ndjson(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 # --- readers ------------------------------------------------------------------------------------
@@ -207,7 +226,7 @@ def _extension(path: str | Path) -> str:
 def _read_csv_text(path: str | Path) -> pl.DataFrame:
     """All columns as text: inference would guess types from the first rows and hide errors."""
     try:
-        return pl.read_csv(path, infer_schema=False)
+        return pl.read_csv(path, infer_schema=False, glob=False)  # a '*' in a name is no pattern
     except pl.exceptions.NoDataError:
         raise RecordError([FieldError(0, "", "", "file is empty, a header row is required")], str(path)) from None
     except pl.exceptions.ComputeError as exc:  # ragged rows, bad quoting, bad encoding
@@ -242,26 +261,73 @@ def _drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
     """Blank lines (a trailing one is common) read as all-null rows; they are not records."""
     if not df.columns:
         return df
-    return df.filter(~pl.all_horizontal(pl.all().is_null()))
+    blank = pl.all_horizontal(pl.all().is_null())
+    return df.filter(~blank) if df.select(blank.any()).item() else df  # filtering copies every column
 
 
 def _read_parquet(path: str | Path) -> pl.DataFrame:
     try:
-        return pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+        return pl.read_parquet(path, glob=False)
+    except pl.exceptions.PolarsError as exc:  # a missing file stays an OSError, as for CSV
         reason = f"unreadable Parquet: {str(exc).splitlines()[0]}"
         raise RecordError([FieldError(0, "", "", reason)], str(path)) from exc
 
 
-def _jsonl_records(path: str | Path, source: str) -> Iterator[tuple[int, Any]]:
-    """Numbered decoded lines; an undecodable line yields its error text instead of a record.
+def _read_jsonl(path: str | Path, source: str) -> pl.DataFrame:
+    """Valid files are read natively (fast); errors always come from the exact reading per line."""
+    fast = _jsonl_fast(path)
+    if fast is not None:
+        try:
+            return _parse(fast, source, require_all=False)
+        except RecordError:
+            pass  # reread line by line: it words every error and is the reference semantics
+    return _parse_records(_jsonl_records(path), source)
 
-    Parsed in Python: Polars infers one type per key and would turn a column that mixes arrays
-    and ';' strings into JSON text.
+
+def _jsonl_fast(path: str | Path) -> pl.DataFrame | None:
+    """All-text frame read by Polars, or None when only the exact reading can judge the file.
+
+    Polars ignores keys outside the schema and gives arrays and objects as JSON text, so the
+    file is first checked for unexpected keys, and free text that may have been an array or an
+    object is left to the exact reading.
     """
-    with open(path, encoding="utf-8", errors="strict") as f:
+    line = pl.col("line")
+    try:  # JSON text never holds a raw \x1f: each line is one field
+        lines = pl.read_csv(
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            glob=False,
+        )
+        keys = lines.select(
+            line.str.count_matches(_ANY_KEY).sum().alias("any"), line.str.count_matches(_KNOWN_KEY).sum()
+        )
+        if keys["any"].item() != keys["line"].item():  # every known key is a key: equal sums, no other key
+            return None  # an unexpected key, or text that looks like one
+        raw = pl.read_ndjson(path, schema=dict.fromkeys(PERSON_COLUMNS, pl.String))
+        nested = pl.any_horizontal(pl.col(_ALWAYS_STRIPPED).str.contains(r"^\s*[\[{]")).any()
+        return None if raw.select(nested).item() else raw.with_columns(_array_as_cell(c) for c in _CODE_LISTS)
+    except pl.exceptions.PolarsError:
+        return None
+
+
+def _array_as_cell(name: str) -> pl.Expr:
+    """A JSON array of codes (given by Polars as JSON text) as a ';' cell; a null item fails."""
+    col = pl.col(name)
+    is_array = col.str.starts_with("[")
+    items = pl.when(is_array).then(col).str.json_decode(_CODES).list.eval(pl.element().fill_null("null"))
+    return pl.when(~is_array).then(col).when(items.list.len() > 0).then(items.list.join(";")).alias(name)
+
+
+def _jsonl_records(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """The exact reading: numbered decoded lines, an undecodable line yielding its error.
+
+    Slow (Python per line) but it knows a JSON array from text and a missing key from a null.
+    """
+    with open(path, "rb") as f:
         row = 0
         for line in f:
             if not line.strip():
@@ -271,6 +337,8 @@ def _jsonl_records(path: str | Path, source: str) -> Iterator[tuple[int, Any]]:
                 yield row, json.loads(line)
             except json.JSONDecodeError as err:
                 yield row, _BadLine(f"not valid JSON: {err.msg} at character {err.colno}")
+            except UnicodeDecodeError:
+                yield row, _BadLine("not UTF-8 text")
 
 
 @dataclass(frozen=True)
@@ -363,7 +431,7 @@ def _parse(
         reported = {(e.row, e.column) for e in prior}  # a cell refused while reading is not re-judged
         found = [e for c in PERSON_COLUMNS if counts[c] for e in _gather(checked, c)]
         errors = prior + [e for e in found if (e.row, e.column) not in reported]
-        total = len(prior) + sum(counts.values()) - (len(found) + len(prior) - len(errors))
+        total = sum(counts.values()) - len(found) + len(errors)
         raise RecordError(sorted(errors, key=_error_order), source, total)
     return checked.select(PERSON_COLUMNS)
 
@@ -424,8 +492,9 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
     if dtype.is_float():  # JSON and some writers give 12.0 for 12
         whole = col.cast(pl.Int64, strict=False).cast(pl.String)
         return pl.when(col == col.round()).then(whole).otherwise(col.cast(pl.String)).alias(name)
-    if dtype == pl.List and isinstance(dtype, pl.List) and dtype.inner in (pl.String, pl.Null):
-        return _joined(name)
+    if isinstance(dtype, pl.List) and dtype.inner in (pl.String, pl.Null):
+        items = col.list.eval(pl.element().fill_null("null"))  # a null item must be refused, not vanish
+        return pl.when(items.list.len() > 0).then(items.list.join(";")).alias(name)
     return None
 
 
