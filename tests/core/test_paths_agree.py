@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from accord.core.dataset import Dataset, load_dataset
 from accord.core.records import people_from_dicts
 from accord.core.rules.engine import FacilityUsage, Result, Usage
-from accord.core.screening import explain, screen_population
+from accord.core.screening import DECISION_SCHEMA, explain, screen_population
 from accord.core.vocabulary import CONVICTIONS, GANG_BASES, GANGS, PROTECTIONS, REMOVAL_ORDERS, SEXES, STATUSES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "golden" / "fixtures" / "agreements"
@@ -112,6 +112,7 @@ def test_population_and_one_person_paths_agree(
     frame = people_from_dicts(records)
     together = screen_population(frame, day, [agreement], dataset=dataset(), usage=usage)
     assert together.height == len(records)
+    assert dict(together.schema) == DECISION_SCHEMA
     for index, row in enumerate(together.iter_rows(named=True)):
         alone = explain(frame[index], agreement, day, dataset=dataset(), usage=usage)
         assert alone.decision_row() == row

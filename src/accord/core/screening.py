@@ -78,7 +78,7 @@ class Screener:
             .select(
                 "person_id",
                 self._outcome.alias("outcome"),
-                pl.col("_placement").alias("placement"),
+                pl.col("_placement").cast(pl.String).alias("placement"),
                 _failing_mask(self.rules).alias("_mask"),
             )
             .collect()
