@@ -10,6 +10,7 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,7 +33,7 @@ UsageOption = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # a bad cell may read '[/]'
     return typer.Exit(code)
 
 
@@ -227,7 +228,7 @@ def import_command(
     from accord.people.services import import_people
 
     with Progress(console=errors, transient=True) as bar:
-        task = bar.add_task(f"importing {people}", total=None)
+        task = bar.add_task(f"importing {escape(str(people))}", total=None)
         try:
             result = import_people(
                 people,
@@ -237,7 +238,8 @@ def import_command(
             )
         except RecordError as err:
             raise _fail(f"{people}: nothing was imported.\n{err}") from None
-    console.print(f"{people}: {result.created:,} created, {result.updated:,} updated, {result.unchanged:,} unchanged.")
+    counts = f"{result.created:,} created, {result.updated:,} updated, {result.unchanged:,} unchanged."
+    console.print(f"{escape(str(people))}: {counts}")
 
 
 @app.command()

@@ -4,6 +4,7 @@ path give the same decision on every output field, and a missing fact never yiel
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -156,25 +157,5 @@ def test_a_frame_of_one_person_is_the_same_as_the_person_among_many() -> None:
 
 
 def _clean(index: int) -> dict[str, str]:
-    return {
-        "person_id": f"C{index}",
-        "family_name": "A",
-        "given_names": "B",
-        "date_of_birth": "1990-01-01",
-        "sex": "M",
-        "nationalities": "SV",
-        "sending_state": "US",
-        "status": "undocumented",
-        "removal_order": "final",
-        "protection": "none",
-        "protection_countries": "",
-        "fear_screened": "",
-        "fear_found": "",
-        "legal_hold": "false",
-        "conviction": "none",
-        "pending_charges": "false",
-        "sentence_remaining_months": "",
-        "gang": "none",
-        "gang_basis": "none",
-        "transfer_consent": "false",
-    }
+    base = tomllib.loads((Path(__file__).parent.parent / "golden" / "base.toml").read_text())
+    return {**base, "person_id": f"C{index}"}

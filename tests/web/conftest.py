@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,26 +29,11 @@ ROLES = [
     ("admin", Role.ADMIN, ""),
 ]
 
+# The golden scenarios' clean person: an adult Salvadoran with a final order and nothing barring.
 CLEAN = {
-    "family_name": "Example",
-    "given_names": "Ana",
-    "date_of_birth": "1990-06-15",
-    "sex": "F",
-    "nationalities": "SV",
-    "sending_state": "US",
-    "status": "undocumented",
-    "removal_order": "final",
-    "protection": "none",
-    "protection_countries": "",
-    "fear_screened": "",
-    "fear_found": "",
-    "legal_hold": "false",
-    "conviction": "none",
-    "pending_charges": "false",
-    "sentence_remaining_months": "",
-    "gang": "none",
-    "gang_basis": "none",
-    "transfer_consent": "false",
+    k: v
+    for k, v in tomllib.loads((Path(__file__).parent.parent / "golden" / "base.toml").read_text()).items()
+    if k != "person_id"
 }
 
 

@@ -11,12 +11,22 @@ import polars as pl
 from django.db import transaction
 
 from accord.accounts.models import User
-from accord.core.records import PERSON_COLUMNS, people_from_dicts, read_people
+from accord.core.records import (
+    MAX_ERRORS_PER_CHECK,
+    PERSON_COLUMNS,
+    FieldError,
+    RecordError,
+    parse_people,
+    people_from_dicts,
+    read_people,
+)
 from accord.people.models import Nationality, Person, PersonVersion
 from accord.people.records import as_cells, record_of
 
 BATCH = 5_000
 EDITABLE = tuple(c for c in PERSON_COLUMNS if c != "person_id")
+NAMES = ("family_name", "given_names")  # stored as '' when unknown: the columns are NOT NULL
+TEXT_LIMITS = {c: Person._meta.get_field(c).max_length for c in ("person_id", *NAMES)}
 
 
 @dataclass(frozen=True)
@@ -41,9 +51,10 @@ def import_people(
 
     The whole file is validated first (``RecordError`` names every bad row and nothing is
     written); then new people are created, changed ones updated with a version, unchanged ones
-    left alone, so importing the same file twice changes nothing.
+    left alone, so importing the same file twice changes nothing. A frame is validated too.
     """
-    frame = read_people(source) if isinstance(source, Path) else source
+    name = str(source) if isinstance(source, Path) else None
+    frame = _storable(read_people(source) if isinstance(source, Path) else parse_people(source), name)
     records = frame.to_dicts()
     created = updated = 0
     with transaction.atomic():
@@ -57,6 +68,25 @@ def import_people(
             if progress:
                 progress(min(start + BATCH, len(records)), len(records))
     return ImportResult(created, updated, len(records) - created - updated)
+
+
+def _storable(frame: pl.DataFrame, source: str | None) -> pl.DataFrame:
+    """A valid frame checked for what the database would refuse mid-import (texts too long for
+    their columns; NUL characters, which PostgreSQL refuses), unknown names as ''."""
+    errors: list[FieldError] = []
+    for column, limit in TEXT_LIMITS.items():
+        text = pl.col(column)
+        bad = (
+            frame.select(pl.int_range(1, pl.len() + 1).alias("row"), text)
+            .filter((text.str.len_chars() > limit) | text.str.contains("\x00", literal=True))
+            .head(MAX_ERRORS_PER_CHECK)
+        )
+        for row, value in bad.iter_rows():
+            reason = "must not contain a NUL character" if "\x00" in value else f"longer than {limit} characters"
+            errors.append(FieldError(row, column, value, reason))
+    if errors:
+        raise RecordError(sorted(errors, key=lambda e: (e.row, PERSON_COLUMNS.index(e.column))), source)
+    return frame.with_columns(pl.col(c).fill_null("") for c in NAMES)
 
 
 def _create(records: list[dict[str, Any]], user: User | None, reason: str) -> int:
@@ -101,15 +131,16 @@ def update_person(person: Person, cells: dict[str, str], *, user: User, reason: 
     """Edit a record from text cells (a form or API body): validated like an imported row.
 
     Returns the fields that changed; raises ``RecordError`` (nothing written) on a bad value.
+    The record is read again under a row lock, so a concurrent edit is neither lost nor misreported.
     """
-    current = as_cells(record_of(person))
     unknown = set(cells) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-    record = people_from_dicts([{**current, **cells}]).to_dicts()[0]
-    changed = [c for c in EDITABLE if getattr(person, c) != record[c]]
-    if changed:
-        with transaction.atomic():
-            _apply(Person.objects.select_for_update().get(pk=person.pk), record, changed, user, reason)
-        person.refresh_from_db()
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        record = _storable(people_from_dicts([{**as_cells(record_of(locked)), **cells}]), None).to_dicts()[0]
+        changed = [c for c in EDITABLE if getattr(locked, c) != record[c]]
+        if changed:
+            _apply(locked, record, changed, user, reason)
+    person.refresh_from_db()
     return changed

@@ -69,8 +69,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     result = import_people(Path(handle.name), user=request.user, reason=f"upload {upload.name}")  # type: ignore[arg-type]
                 except RecordError as err:
                     errors = [str(e) for e in err.errors[:200]]
-                    if len(err.errors) > 200:
-                        errors.append(f"… and {len(err.errors) - 200} more")
+                    if err.total > len(errors):  # total also counts errors found but not worded
+                        errors.append(f"… and {err.total - len(errors)} more")
                 else:
                     messages.success(
                         request,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from accord.web.settings import *  # noqa: F403
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 DEBUG = False
 SECRET_KEY = os.environ["ACCORD_SECRET_KEY"]
@@ -18,3 +22,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as the one reverse proxy in front of the app (which terminates TLS,
+    see SECURE_PROXY_SSL_HEADER) appended it to X-Forwarded-For; REMOTE_ADDR is that proxy."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+    return forwarded or request.META.get("REMOTE_ADDR")
+
+
+# Five failures lock the username (guessing one password) and, separately, the client address
+# (spraying many usernames from one place) for the cool-off time.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = client_address

@@ -1,0 +1,68 @@
+"""The demo builds a usable system from an empty database, and building it again duplicates nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.test import RequestFactory
+
+from accord.accounts.models import Role, User
+from accord.cases.models import Case
+from accord.facilities.models import Facility
+from accord.people.models import Person, PersonVersion
+from accord.web.demo import DemoUser, build_demo
+
+
+def build(people: int) -> list[DemoUser]:
+    return build_demo(people=people, say=lambda _message: None)
+
+
+def logs_in(user: DemoUser) -> bool:
+    request = RequestFactory().post("/login/")  # django-axes needs the request
+    found = authenticate(request, username=user.username, password=user.password)
+    return found is not None and found.username == user.username
+
+
+def test_the_demo_builds_facilities_people_users_and_cases(db: Any) -> None:
+    users = build(300)
+
+    assert Facility.objects.get(code="cecot").capacity == 40_000
+    assert Person.objects.count() == 300
+    assert len(users) == User.objects.count() == 7
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    receiving = {u.username: u.receiving_state for u in User.objects.filter(role=Role.RECEIVING_OFFICER)}
+    assert receiving == {"salvador": "SV", "caracas": "VE"}
+    assert Case.objects.values("outcome").distinct().count() > 1
+    assert all(logs_in(user) for user in users)
+
+
+def test_building_the_demo_again_duplicates_nothing(db: Any) -> None:
+    first = build(300)
+    before = [Person.objects.count(), PersonVersion.objects.count(), Case.objects.count(), User.objects.count()]
+
+    again = build(300)
+
+    assert [Person.objects.count(), PersonVersion.objects.count(), Case.objects.count(), User.objects.count()] == before
+    assert all(logs_in(user) for user in again)
+    assert not any(logs_in(user) for user in first)  # passwords are new on every run
+
+
+def test_the_demo_command_prints_the_users_table(tmp_path: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(ACCORD_DATA_DIR=str(tmp_path), COLUMNS="200")
+    command = [sys.executable, "-m", "accord.cli", "demo", "--no-serve", "--people", "200"]
+
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 0, result.stderr
+    assert "People: 200 created, 0 updated, 0 unchanged." in result.stdout
+    assert "Demo users" in result.stdout
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines() if "│" in line]
+    table = {username: (role, state, password) for username, role, state, password in cells}
+    assert set(table) == {"officer", "reviewer", "salvador", "caracas", "finance", "monitor", "admin"}
+    assert table["salvador"][:2] == ("receiving_officer", "SV")
+    assert all(len(password) >= 12 for _role, _state, password in table.values())
