@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
@@ -15,6 +15,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from accord.core.dataset import DataFileError, UnknownAgreementError
+
+if TYPE_CHECKING:
+    from accord.accounts.models import User
 from accord.core.records import RecordError, read_people, write_frame, write_people
 from accord.core.rules.engine import Result, Usage
 from accord.core.screening import Explanation, default_dataset, explain, screen_population, select_agreements
@@ -218,21 +221,41 @@ def _django() -> None:
     django.setup()
 
 
+def _actor(username: str, action: str) -> User:
+    """The user a command acts as; the same role table as the web and the API decides."""
+    from django.core.exceptions import PermissionDenied
+
+    from accord.accounts.models import User
+    from accord.accounts.permissions import Can, require
+
+    found = User.objects.filter(username=username, is_active=True).first()
+    if found is None:
+        raise _fail(f"no active user {username!r}", 2)
+    try:
+        require(found, Can.IMPORT_PEOPLE if action == "import people" else Can(action))
+    except PermissionDenied as err:
+        raise _fail(f"{username}: {err}", 2) from None
+    return found
+
+
 @app.command(name="import")
 def import_command(
     people: Annotated[Path, typer.Argument(help="Person records: .csv, .parquet or .jsonl.")],
+    user: Annotated[str, typer.Option("--user", help="Your username: the import is yours, checked against your role.")],
     reason: Annotated[str, typer.Option("--reason", help="Why, recorded in each person's history.")] = "import",
 ) -> None:
     """Import person records into the database: all or nothing, idempotent on person_id."""
     _django()
     from accord.people.services import import_people
 
+    actor = _actor(user, "import people")
+
     with Progress(console=errors, transient=True) as bar:
         task = bar.add_task(f"importing {escape(str(people))}", total=None)
         try:
             result = import_people(
                 people,
-                user=None,
+                user=actor,
                 reason=reason,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )

@@ -289,10 +289,18 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subprocess.Co
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(ACCORD_DATA_DIR=str(data), COLUMNS="250")
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    make_users = (
+        "from accord.accounts.models import User; "
+        "User.objects.create_user('clerk', role='case_officer'); User.objects.create_user('watcher', role='monitor')"
+    )
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", make_users], env=env, check=True, cwd=ROOT)
 
-    def run(path: Path) -> subprocess.CompletedProcess[str]:
+    def run(path: Path, user: str = "clerk") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "accord.cli", "import", str(path)], env=env, capture_output=True, text=True
+            [sys.executable, "-m", "accord.cli", "import", str(path), "--user", user],
+            env=env,
+            capture_output=True,
+            text=True,
         )
 
     run.database = data / "accord.sqlite3"  # type: ignore[attr-defined]
@@ -324,3 +332,53 @@ def test_cli_import_of_a_bad_file_fails_naming_row_and_column_and_imports_nothin
     assert "nothing was imported" in result.stderr
     assert "row 3, column sex, value '[/b]': not one of M, F, X" in result.stderr
     assert count_people(cli.database) == before
+
+
+def test_cli_import_is_refused_to_a_role_that_may_not_import(cli: Any, tmp_path: Path) -> None:
+    path = write(tmp_path / "people.parquet", [{**r, "person_id": f"W{i}"} for i, r in enumerate(rows(2))])
+    before = count_people(cli.database)
+    refused, unknown = cli(path, user="watcher"), cli(path, user="nobody")
+    assert refused.returncode == 2 and "your role may not import people" in refused.stderr
+    assert unknown.returncode == 2 and "no active user 'nobody'" in unknown.stderr
+    assert count_people(cli.database) == before
+
+
+def test_family_names_are_found_by_prefix_without_accents(make_person: Any) -> None:
+    from accord.people.models import Person
+    from accord.people.selectors import matching
+
+    make_person("N1", family_name="García López")
+    make_person("N2", family_name="Garcés")
+    make_person("N3", family_name="Gómez")
+    found = lambda q: sorted(Person.objects.filter(matching(q)).values_list("person_id", flat=True))  # noqa: E731
+    assert found("garcia") == ["N1"]
+    assert found("GARC") == ["N1", "N2"]
+    assert found("gar") == ["N1", "N2"]
+    assert found("N3") == ["N3"]
+    assert found("Gz") == []
+
+
+def test_the_edit_page_saves_a_validated_change_with_its_reason(users: Any, make_person: Any) -> None:
+    from django.test import Client
+
+    from accord.people.models import Person
+
+    make_person("E1", legal_hold="false")
+    client = Client()
+    client.force_login(users["officer"])
+    form = client.get("/people/E1/edit/")
+    assert form.status_code == 200 and 'name="legal_hold"' in form.content.decode()
+    cells = {**CLEAN, "legal_hold": "true"}
+    saved = client.post("/people/E1/edit/", {**cells, "reason": "stay of removal granted 2025-03-02"})
+    assert saved.status_code == 302
+    person = Person.objects.get(person_id="E1")
+    assert person.legal_hold is True
+    assert person.versions.first().reason == "stay of removal granted 2025-03-02"
+    refused = client.post("/people/E1/edit/", {**cells, "status": "martian", "reason": "typo"})
+    assert refused.status_code == 400 and "martian" in refused.content.decode()
+    assert Person.objects.get(person_id="E1").status == "undocumented"
+    no_reason = client.post("/people/E1/edit/", {**cells, "legal_hold": "false", "reason": ""})
+    assert no_reason.status_code == 400 and Person.objects.get(person_id="E1").legal_hold is True
+    reviewer = Client()
+    reviewer.force_login(users["reviewer"])
+    assert reviewer.get("/people/E1/edit/").status_code == 403

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, require
 from accord.cases.models import REFERRED_STATES, Case
+from accord.people.selectors import matching
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,8 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(state=filters.state)
     if filters.nationality:
         cases = cases.filter(person__nationality_rows__code=filters.nationality.upper())
-    if filters.query:
-        q = filters.query.strip()
-        cases = cases.filter(Q(person__person_id=q) | Q(person__family_name__istartswith=q))
+    if q := filters.query.strip():
+        cases = cases.filter(matching(q, "person__"))
     return cases.order_by("-created_at", "-id")
 
 

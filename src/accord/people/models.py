@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from accord.core import vocabulary as v
+
+
+def name_key(name: str | None) -> str:
+    """A family name as searched: upper case, accents dropped (GARCÍA is found by 'garcia')."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper().strip()
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -35,12 +42,17 @@ class Person(models.Model):
     gang = models.CharField(max_length=32, choices=_choices(v.GANGS), null=True, blank=True)
     gang_basis = models.CharField(max_length=32, choices=_choices(v.GANG_BASES), null=True, blank=True)
     transfer_consent = models.BooleanField(null=True, blank=True)
+    # Searched by prefix as a range (>= key, < next key): a plain index serves it on any database.
+    name_key = models.CharField(max_length=200, db_index=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["person_id"]
-        indexes = [models.Index(fields=["family_name", "given_names"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = name_key(self.family_name)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.family_name}, {self.given_names}".strip(", ")

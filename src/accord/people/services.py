@@ -20,7 +20,7 @@ from accord.core.records import (
     people_from_dicts,
     read_people,
 )
-from accord.people.models import Nationality, Person, PersonVersion
+from accord.people.models import Nationality, Person, PersonVersion, name_key
 from accord.people.records import as_cells, record_of
 
 BATCH = 5_000
@@ -90,7 +90,7 @@ def _storable(frame: pl.DataFrame, source: str | None) -> pl.DataFrame:
 
 
 def _create(records: list[dict[str, Any]], user: User | None, reason: str) -> int:
-    people = Person.objects.bulk_create([Person(**r) for r in records])
+    people = Person.objects.bulk_create([Person(**r, name_key=name_key(r["family_name"])) for r in records])
     _write_nationalities(people)
     PersonVersion.objects.bulk_create(
         [

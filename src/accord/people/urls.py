@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.person_list, name="people"),
     path("import/", views.import_page, name="import"),
     path("<str:person_id>/", views.person_detail, name="person"),
+    path("<str:person_id>/edit/", views.person_edit, name="person_edit"),
 ]

@@ -5,16 +5,18 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accord.accounts.permissions import Can, require
 from accord.cases.services import explanation_json, screen_person
+from accord.core import vocabulary
 from accord.core.records import EXTENSIONS, RecordError
 from accord.core.screening import default_dataset
 from accord.people.models import Person
-from accord.people.services import import_people
+from accord.people.records import as_cells, record_of
+from accord.people.selectors import matching
+from accord.people.services import EDITABLE, import_people, update_person
 from accord.web.paging import page_of
 
 
@@ -24,7 +26,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     people = Person.objects.all()
     if query:
-        people = people.filter(Q(person_id=query) | Q(family_name__istartswith=query))
+        people = people.filter(matching(query))
     page = page_of(people.order_by("family_name", "person_id"), request.GET.get("page"))
     template = "people/_rows.html" if request.htmx else "people/list.html"  # type: ignore[attr-defined]
     return render(request, template, {"page": page, "query": query})
@@ -78,3 +80,47 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     )
                     return redirect("import")
     return render(request, "people/import.html", {"errors": errors}, status=400 if errors else 200)
+
+
+# Closed vocabularies are offered as choices; "" means unknown, which the rules send to review.
+CHOICES = {
+    "sex": vocabulary.SEXES,
+    "status": vocabulary.STATUSES,
+    "removal_order": vocabulary.REMOVAL_ORDERS,
+    "protection": vocabulary.PROTECTIONS,
+    "conviction": vocabulary.CONVICTIONS,
+    "gang": vocabulary.GANGS,
+    "gang_basis": vocabulary.GANG_BASES,
+    "legal_hold": ("true", "false"),
+    "pending_charges": ("true", "false"),
+    "transfer_consent": ("true", "false"),
+}
+
+
+@login_required
+def person_edit(request: HttpRequest, person_id: str) -> HttpResponse:
+    """Edit a record as text cells, validated exactly like an imported row; a reason is required."""
+    require(request.user, Can.EDIT_PEOPLE)  # type: ignore[arg-type]
+    person = get_object_or_404(Person, person_id=person_id)
+    cells = as_cells(record_of(person))
+    errors: list[str] = []
+    if request.method == "POST":
+        cells = {c: request.POST.get(c, "").strip() for c in EDITABLE}
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            errors.append("Say why the record changes: the reason is kept in its history.")
+        else:
+            try:
+                changed = update_person(person, cells, user=request.user, reason=reason)  # type: ignore[arg-type]
+            except RecordError as err:
+                errors = [f"{e.column}: {e.reason} (value {e.value!r})" for e in err.errors]
+            else:
+                messages.success(request, f"Saved: {', '.join(changed) or 'nothing changed'}.")
+                return redirect("person", person_id=person.person_id)
+    fields = [(c, c.replace("_", " ").capitalize(), cells.get(c, ""), CHOICES.get(c)) for c in EDITABLE]
+    return render(
+        request,
+        "people/edit.html",
+        {"person": person, "fields": fields, "errors": errors},
+        status=400 if errors else 200,
+    )
