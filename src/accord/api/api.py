@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Query
-from ninja.errors import AuthenticationError, ValidationError
+from ninja import NinjaAPI, Query, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accord.accounts.models import User
-from accord.accounts.permissions import Can, can, redact_explanation, require
+from accord.accounts.permissions import PROTECTION_RULES, Can, can, redact_explanation, require
 from accord.api.auth import BearerToken, SessionAuth
 from accord.api.schemas import (
     AgreementOut,
@@ -28,6 +28,7 @@ from accord.api.schemas import (
     PersonWithProtectionOut,
     ScreenIn,
     ScreeningOut,
+    Text,
 )
 from accord.cases.models import Case
 from accord.cases.selectors import CaseFilters, case_list, get_case, outcome_counts
@@ -48,6 +49,9 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# Paging: an offset past any caseload still answers an empty page, not an integer overflow in SQL.
+Limit = Query(50, ge=1, le=500)
+Offset = Query(0, ge=0, le=1_000_000_000)
 
 
 def _error(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:
@@ -64,7 +68,18 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(RecordError)
 def _bad_record(request: HttpRequest, exc: RecordError) -> HttpResponse:
     first = exc.errors[0]
-    return _error(request, 422, f"{first.column}: {first.reason} (value {first.value!r})", first.column or None)
+    return _error(request, 422, _clip(f"{first.column}: {first.reason} (value {first.value!r})"), first.column or None)
+
+
+def _clip(message: str, size: int = 300) -> str:
+    """A message that quotes the caller's value, cut short when the value is huge."""
+    return message if len(message) <= size else f"{message[:size]}… ({len(message):,} characters)"
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals (an unparsable body, a failed CSRF check) in the same shape."""
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(PermissionDenied)
@@ -110,9 +125,7 @@ def _screening_out(explanation: Explanation, user: User) -> dict[str, Any]:
 
 
 @api.get("/people", response={200: list[PersonWithProtectionOut], **ERRORS}, tags=["people"])
-def people(
-    request: HttpRequest, q: str = "", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
-) -> Any:
+def people(request: HttpRequest, q: Text = "", limit: int = Limit, offset: int = Offset) -> Any:
     require(_user(request), Can.VIEW_PEOPLE)
     rows = Person.objects.order_by("person_id")
     if q:
@@ -123,15 +136,22 @@ def people(
 @api.get("/people/{person_id}", response={200: PersonWithProtectionOut, **ERRORS}, tags=["people"])
 def person(request: HttpRequest, person_id: str) -> Any:
     require(_user(request), Can.VIEW_PEOPLE)
+    return _person(person_id)
+
+
+def _person(person_id: str) -> Person:
+    """The stored person; an id no person could have (too long, holding NUL) is simply not found."""
+    if len(person_id) > 64 or "\x00" in person_id:
+        raise Http404(f"no person {person_id[:64]!r}")
     return get_object_or_404(Person, person_id=person_id)
 
 
 @api.get("/people/{person_id}/screening", response={200: list[ScreeningOut], **ERRORS}, tags=["screening"])
-def person_screening(request: HttpRequest, person_id: str, agreement_id: str = "", date: dt.date | None = None) -> Any:
+def person_screening(request: HttpRequest, person_id: str, agreement_id: Text = "", date: dt.date | None = None) -> Any:
     """The person screened today (or on ``date``) against one or every agreement, rule by rule."""
     user = _user(request)
     require(user, Can.SCREEN)
-    found = get_object_or_404(Person, person_id=person_id)
+    found = _person(person_id)
     chosen = _agreements(agreement_id)
     return [_screening_out(screen_person(found, a.id, date), user) for a in chosen]
 
@@ -213,6 +233,9 @@ def agreement(request: HttpRequest, agreement_id: str) -> Any:
 
 
 def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
+    failing = [r for r in case.failing_rules.split(";") if r]
+    if not can(user, Can.VIEW_PROTECTION):  # that us/fear failed is itself fear data (8 C.F.R. §208.6)
+        failing = [r for r in failing if r not in PROTECTION_RULES]
     out: dict[str, Any] = {
         "id": case.pk,
         "person_id": case.person.person_id,
@@ -224,7 +247,7 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
         "outcome": case.outcome,
         "placement": case.placement,
         "clause_id": case.clause_id,
-        "failing_rules": [r for r in case.failing_rules.split(";") if r],
+        "failing_rules": failing,
         "screened_on": case.screened_on,
         "data_version": case.data_version,
         "rules_version": case.rules_version,
@@ -238,13 +261,13 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
 @api.get("/cases", response={200: list[CaseOut], **ERRORS}, tags=["cases"])
 def cases(
     request: HttpRequest,
-    q: str = "",
-    agreement_id: str = "",
-    outcome: str = "",
-    nationality: str = "",
-    state: str = "",
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    q: Text = "",
+    agreement_id: Text = "",
+    outcome: Text = "",
+    nationality: Text = "",
+    state: Text = "",
+    limit: int = Limit,
+    offset: int = Offset,
 ) -> Any:
     user = _user(request)
     filters = CaseFilters(query=q, agreement=agreement_id, outcome=outcome, nationality=nationality, state=state)
@@ -269,8 +292,9 @@ def create_case(request: HttpRequest, body: CaseIn) -> Any:
     require(user, Can.OPEN_CASES)
     found = Person.objects.filter(person_id=body.person_id).first()
     if found is None:
-        return 404, {"message": f"no person {body.person_id!r}", "field": "person_id"}
-    return 201, _case_out(open_case(found, body.agreement_id, user=user), user, detail=True)
+        return Status(404, {"message": f"no person {body.person_id!r}", "field": "person_id"})
+    (chosen,) = _agreements(body.agreement_id)  # an unknown agreement is bad input (422), not a conflict
+    return Status(201, _case_out(open_case(found, chosen.id, user=user), user, detail=True))
 
 
 @api.get("/statistics", response={200: list[CountOut], **ERRORS}, tags=["oversight"])

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL cannot store or compare text holding NUL: refuse it as bad input, not a 500."""
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain a NUL character")
+    return value
+
+
+# Text from a caller that reaches a database query: no NUL, and bounded (SQLite refuses LIKE
+# patterns over 50,000 bytes; no id or name in Accord is longer than 200 characters).
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul)]
 
 
 class ErrorOut(Schema):
@@ -63,7 +78,7 @@ class ScreenIn(Schema):
     """A person record in interchange-format cells, screened without being stored."""
 
     record: dict[str, Any]
-    agreement_id: str | None = None
+    agreement_id: Text | None = None  # empty or absent: every transfer agreement
     date: dt.date | None = None
 
 
@@ -104,8 +119,8 @@ class AgreementOut(Schema):
 
 
 class CaseIn(Schema):
-    person_id: str
-    agreement_id: str
+    person_id: Id
+    agreement_id: Id
 
 
 class CaseOut(Schema):
