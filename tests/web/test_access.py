@@ -8,6 +8,7 @@ on, never protection or fear data; finance and monitors see facilities, agreemen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -174,9 +175,11 @@ def test_a_receiving_officer_never_sees_protection_or_fear_data(
     salvadors_reasons = {r["rule_id"]: r["reason"] for r in salvador_view["explanation"]}
 
     assert set(salvadors_reasons) == set(officers_reasons) >= PROTECTION_RULES
+    salvadors_results = {r["rule_id"]: r["result"] for r in salvador_view["explanation"]}
     for rule_id, reason in salvadors_reasons.items():
         if rule_id in PROTECTION_RULES:
             assert reason.startswith("Withheld") and "8 C.F.R. §208.6" in reason
+            assert salvadors_results[rule_id] == "withheld"
             assert officers_reasons[rule_id] not in response.text
         else:
             assert reason == officers_reasons[rule_id]
@@ -286,7 +289,6 @@ def test_a_receiving_officers_case_list_page_shows_only_their_referred_cases(
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="the case page answers 403 where the API answers 404 (reported)")
 @pytest.mark.parametrize("hidden", ["screened", "other_state"])
 def test_a_receiving_officer_gets_404_for_a_case_page_they_may_not_see(
     as_user: Callable[[str], Client], world: dict[str, int], hidden: str
@@ -300,4 +302,5 @@ def test_a_receiving_officer_is_refused_a_case_page_they_may_not_see(
     as_user: Callable[[str], Client], world: dict[str, int], hidden: str
 ) -> None:
     page = as_user("salvador").get(f"/cases/{world[hidden]}/")
-    assert page.status_code in (403, 404) and "P2" not in page.content.decode() and "P3" not in page.content.decode()
+    # Whole words: a random CSRF token may well contain the letters "P2".
+    assert page.status_code == 404 and not re.search(r"\bP[23]\b", page.content.decode())

@@ -350,8 +350,10 @@ def test_a_receiving_officer_is_refused_people_and_sees_only_cases_referred_to_t
     page = browse.visit(f"/cases/{referred.pk}/")
     # Fear and protection findings are never shown to the receiving state (8 C.F.R. §208.6).
     expect(rule_row(page.locator("main"), "us/fear").locator("td").nth(2)).to_contain_text("Withheld")
+    expect(rule_row(page.locator("main"), "us/fear").locator("td").nth(1)).to_contain_text("withheld")
+    # A case the officer may not see is "not found": a refusal would confirm that it exists.
     for hidden in (screened, elsewhere):
-        browse.visit(f"/cases/{hidden.pk}/", status=403)
+        browse.visit(f"/cases/{hidden.pk}/", status=404)
 
 
 def test_a_monitor_sees_statistics_without_names_or_person_ids(

@@ -65,3 +65,32 @@ def test_pages_by_role(client_for: Any, name: str, path: str, status: int) -> No
 def test_anonymous_users_are_sent_to_log_in(db: Any) -> None:
     response = Client().get("/cases/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/people/?q=%00", "/cases/?q=%00", "/cases/?nationality=%00", "/people/P%00/", "/people/?q=" + "x" * 5000],
+)
+def test_unusable_input_is_a_clear_400_not_a_crash(client_for: Any, path: str) -> None:
+    response = client_for("officer").get(path)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode() or "longer than" in response.content.decode()
+
+
+def test_a_page_number_far_beyond_the_end_is_an_empty_page(client_for: Any) -> None:
+    response = client_for("officer").get("/cases/?page=99999999999999999999")
+    assert response.status_code == 200 and "No cases match." in response.content.decode()
+
+
+def test_lists_vary_on_htmx_and_history_restores_get_the_whole_page(client_for: Any) -> None:
+    client = client_for("officer")
+    fragment = client.get("/cases/", headers={"HX-Request": "true"})
+    restore = client.get("/cases/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "HX-Request" in fragment["Vary"]
+    assert "<h1>" not in fragment.content.decode()
+    assert "<h1>Cases</h1>" in restore.content.decode()
+
+
+def test_the_api_docs_load_their_own_scripts(client_for: Any) -> None:
+    html = client_for("officer").get("/api/v1/docs").content.decode()
+    assert "cdn.jsdelivr.net" not in html

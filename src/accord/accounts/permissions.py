@@ -67,8 +67,13 @@ PROTECTION_FIELDS = ("protection", "protection_countries", "fear_screened", "fea
 
 
 def redact_explanation(user: User, results: list[dict[str, object]]) -> list[dict[str, object]]:
-    """An explanation as the user may see it: protection and fear reasons withheld where required."""
+    """An explanation as the user may see it: the result and reason of every protection or fear
+    rule withheld where required (even "barred" would reveal that a claim exists)."""
     if can(user, Can.VIEW_PROTECTION):
         return results
-    withheld = "Withheld: protection and fear information is confidential (8 C.F.R. §208.6)"
-    return [{**r, "reason": withheld} if r["rule_id"] in PROTECTION_RULES else r for r in results]
+    withheld = {
+        "result": "withheld",
+        "reason": "Withheld: protection and fear information is confidential (8 C.F.R. §208.6)",
+        "quote": None,
+    }
+    return [{**r, **withheld} if r["rule_id"] in PROTECTION_RULES else r for r in results]

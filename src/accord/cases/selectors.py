@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
+from django.http import Http404
 
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, require
@@ -47,9 +47,10 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
 
 
 def get_case(user: User, case_id: int) -> Case:
+    """A case the user may see; any other id is "not found", so hidden cases do not reveal themselves."""
     case = visible_cases(user).select_related("person").filter(pk=case_id).first()
     if case is None:
-        raise PermissionDenied("no such case, or not one your role may see")
+        raise Http404(f"no case {case_id} that you may see")
     return case
 
 

@@ -12,7 +12,7 @@ from accord.cases.selectors import CaseFilters, case_list, get_case
 from accord.cases.services import CaseError, open_case
 from accord.core.screening import default_dataset
 from accord.people.models import Person
-from accord.web.paging import page_of
+from accord.web.paging import page_of, wants_fragment
 
 
 def _filters(request: HttpRequest) -> CaseFilters:
@@ -38,7 +38,7 @@ def case_list_page(request: HttpRequest) -> HttpResponse:
         "outcomes": Outcome.values,
         "states": State.choices,
     }
-    return render(request, "cases/_rows.html" if request.htmx else "cases/list.html", context)  # type: ignore[attr-defined]
+    return render(request, "cases/_rows.html" if wants_fragment(request) else "cases/list.html", context)
 
 
 @login_required

@@ -17,7 +17,7 @@ from accord.people.models import Person
 from accord.people.records import as_cells, record_of
 from accord.people.selectors import matching
 from accord.people.services import EDITABLE, import_people, update_person
-from accord.web.paging import page_of
+from accord.web.paging import page_of, wants_fragment
 
 
 @login_required
@@ -28,7 +28,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     if query:
         people = people.filter(matching(query))
     page = page_of(people.order_by("family_name", "person_id"), request.GET.get("page"))
-    template = "people/_rows.html" if request.htmx else "people/list.html"  # type: ignore[attr-defined]
+    template = "people/_rows.html" if wants_fragment(request) else "people/list.html"
     return render(request, template, {"page": page, "query": query})
 
 
@@ -113,7 +113,7 @@ def person_edit(request: HttpRequest, person_id: str) -> HttpResponse:
             try:
                 changed = update_person(person, cells, user=request.user, reason=reason)  # type: ignore[arg-type]
             except RecordError as err:
-                errors = [f"{e.column}: {e.reason} (value {e.value!r})" for e in err.errors]
+                errors = [str(e) for e in err.errors]
             else:
                 messages.success(request, f"Saved: {', '.join(changed) or 'nothing changed'}.")
                 return redirect("person", person_id=person.person_id)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+
+MAX_PAGE = 100_000  # beyond this, filter: no one reads page 100,001 of a list
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,14 @@ class Page:
 
 def page_of(queryset: QuerySet[Any], number: str | None, size: int = 50) -> Page:
     try:
-        page = max(1, int(number or 1))
+        page = min(max(1, int(number or 1)), MAX_PAGE)
     except ValueError:
         page = 1
     rows = list(queryset[(page - 1) * size : page * size + 1])
     return Page(rows[:size], page, len(rows) > size)
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """An htmx swap wants the rows only; a history restore (Back after htmx) wants the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' own static files (no CDN, which the CSP and the network forbid)
     "csp",
     "axes",
     "accord.accounts",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accord.web.middleware.VaryOnHtmx",
+    "accord.web.middleware.RejectUnusableInput",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -127,6 +130,7 @@ DATE_FORMAT = "Y-m-d"
 DATETIME_FORMAT = "Y-m-d H:i"
 
 STATIC_URL = "static/"
+MEDIA_URL = "media/"  # nothing is served from here; without it, the test server serves the working directory
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]
