@@ -72,7 +72,9 @@ def seed(people_count: int, case_count: int) -> None:
         for c in ("nationalities", "protection_countries", "fear_screened", "fear_found")
     ]
     # The search key of people.models.name_key, computed for a million names at once.
-    key = pl.col("family_name").str.normalize("NFKD").str.replace_all(r"\p{Mn}", "").str.to_uppercase().str.strip_chars()
+    key = (
+        pl.col("family_name").str.normalize("NFKD").str.replace_all(r"\p{Mn}", "").str.to_uppercase().str.strip_chars()
+    )
     rows = people.with_columns(as_json, key.alias("name_key")).with_columns(
         pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"), pl.int_range(1, people.height + 1).alias("id")
     )
