@@ -31,8 +31,19 @@ def visible_cases(user: User) -> QuerySet[Case]:
     return cases
 
 
+LIST_FIELDS = (
+    *(f.name for f in Case._meta.concrete_fields if f.name != "explanation"),
+    "person__person_id",
+    "person__family_name",
+    "person__given_names",
+    "person__nationalities",
+)
+
+
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
-    cases = visible_cases(user).select_related("person")
+    # A list shows a line per case: leave the explanation (kilobytes each) and the person's
+    # other facts in the database.
+    cases = visible_cases(user).select_related("person").defer("explanation").only(*LIST_FIELDS)
     if filters.agreement:
         cases = cases.filter(agreement_id=filters.agreement)
     if filters.outcome:
