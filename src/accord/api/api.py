@@ -36,7 +36,7 @@ from accord.cases.services import CaseError, explanation_json, open_case, screen
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
 from accord.core.rules.engine import Context
-from accord.core.screening import Explanation, Screener, default_dataset, select_agreements
+from accord.core.screening import Explanation, default_dataset, screener_for, select_agreements
 from accord.facilities.models import Facility
 from accord.facilities.services import current_usage
 from accord.people.models import Person
@@ -165,7 +165,7 @@ def screen_record(request: HttpRequest, body: ScreenIn) -> Any:
     day = body.date or timezone.localdate()
     dataset, usage = default_dataset(), current_usage()
     return [
-        _screening_out(Screener(Context(dataset, a, day, usage)).explain(frame), user)
+        _screening_out(screener_for(Context(dataset, a, day, usage)).explain(frame), user)
         for a in _agreements(body.agreement_id or "")
     ]
 

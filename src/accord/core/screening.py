@@ -8,6 +8,8 @@ second decodes each rule's branch into its reason for one person. No second impl
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -224,4 +226,28 @@ def explain(
 ) -> Explanation:
     """Explain the screening of the one person in ``person`` (a one-row normalized frame)."""
     dataset = dataset or default_dataset()
-    return Screener(Context(dataset, dataset.transfer_agreement(agreement_id), date, usage or Usage())).explain(person)
+    return screener_for(Context(dataset, dataset.transfer_agreement(agreement_id), date, usage or Usage())).explain(
+        person
+    )
+
+
+_SCREENERS_LOCK = threading.Lock()
+_SCREENERS: OrderedDict[tuple[object, ...], Screener] = OrderedDict()
+_SCREENERS_KEPT = 64
+
+
+def screener_for(ctx: Context) -> Screener:
+    """A Screener for the question, reused while the data, the date and the usage are the same:
+    building the rules costs more than screening one person with them."""
+    key = (id(ctx.dataset), ctx.dataset.version, ctx.agreement.id, ctx.date, ctx.usage.key())
+    with _SCREENERS_LOCK:
+        found = _SCREENERS.get(key)
+        if found is not None and found.ctx.dataset is ctx.dataset:
+            _SCREENERS.move_to_end(key)
+            return found
+    built = Screener(ctx)
+    with _SCREENERS_LOCK:
+        _SCREENERS[key] = built
+        while len(_SCREENERS) > _SCREENERS_KEPT:
+            _SCREENERS.popitem(last=False)
+    return built

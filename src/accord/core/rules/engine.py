@@ -89,6 +89,10 @@ class Usage:
     def facility(self, facility_id: str) -> FacilityUsage:
         return self.facilities.get(facility_id, FacilityUsage())
 
+    def key(self) -> tuple[object, ...]:
+        """A hashable summary: equal keys mean equal usage."""
+        return (tuple(sorted(self.facilities.items())), tuple(sorted(self.quota_used.items())))
+
 
 @dataclass(frozen=True)
 class Context:
