@@ -69,13 +69,13 @@ def screen(
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True
         ) as bar:
-            task = bar.add_task(f"reading {people}", total=len(agreements) + 2)
+            task = bar.add_task(f"reading {escape(str(people))}", total=len(agreements) + 2)
             frame = _read(people)
             bar.update(task, advance=1, description=f"screening {frame.height:,} people × {len(agreements)} agreements")
             started = time.perf_counter()
             decisions = screen_population(frame, day, [a.id for a in agreements], dataset=dataset, usage=_usage(usage))
             seconds = time.perf_counter() - started
-            bar.update(task, advance=len(agreements), description=f"writing {out}")
+            bar.update(task, advance=len(agreements), description=f"writing {escape(str(out))}")
             write_frame(decisions, out)
     except (UnknownAgreementError, DataFileError, ValueError) as err:
         raise _fail(str(err), 2) from None

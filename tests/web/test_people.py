@@ -265,7 +265,9 @@ def test_the_upload_page_counts_the_problems_it_does_not_list(users: dict[str, U
 
     response = upload(users["officer"], "people.csv", path.read_bytes())
 
-    assert response.status_code == 400 and "… and 900 more" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "… and 900 more" in page
+    assert "Nothing was imported: 1100 problems" in page
 
 
 def test_uploading_an_unsupported_file_type_is_refused(users: dict[str, User]) -> None:

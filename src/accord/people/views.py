@@ -57,11 +57,13 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
 def import_page(request: HttpRequest) -> HttpResponse:
     require(request.user, Can.IMPORT_PEOPLE)  # type: ignore[arg-type]
     errors: list[str] = []
+    problems = 0  # every problem found, also those past the ones worded on the page
     if request.method == "POST" and "file" in request.FILES:
         upload = request.FILES["file"]
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in EXTENSIONS:
             errors.append(f"{upload.name}: unsupported file type; use {', '.join(EXTENSIONS)}")
+            problems = 1
         else:
             with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
                 for chunk in upload.chunks():
@@ -71,15 +73,17 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     result = import_people(Path(handle.name), user=request.user, reason=f"upload {upload.name}")  # type: ignore[arg-type]
                 except RecordError as err:
                     errors = [str(e) for e in err.errors[:200]]
-                    if err.total > len(errors):  # total also counts errors found but not worded
-                        errors.append(f"… and {err.total - len(errors)} more")
+                    problems = max(err.total, len(err.errors))
+                    if problems > len(errors):
+                        errors.append(f"… and {problems - len(errors)} more")
                 else:
                     messages.success(
                         request,
                         f"{upload.name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged.",
                     )
                     return redirect("import")
-    return render(request, "people/import.html", {"errors": errors}, status=400 if errors else 200)
+    context = {"errors": errors, "problems": problems}
+    return render(request, "people/import.html", context, status=400 if errors else 200)
 
 
 # Closed vocabularies are offered as choices; "" means unknown, which the rules send to review.

@@ -109,7 +109,8 @@ AUTHENTICATION_BACKENDS = [
 # Login rate limit: five failures lock the username for fifteen minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lock the username (guessing one password) and, separately, the address (spraying usernames).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 
