@@ -117,7 +117,7 @@ def _screening_out(explanation: Explanation, user: User) -> dict[str, Any]:
         "agreement_id": explanation.agreement_id,
         "date": explanation.date,
         "outcome": explanation.outcome,
-        "placement": explanation.placement if explanation.outcome != "barred" else None,
+        "placement": explanation.reported_placement,
         "clause_id": explanation.clause_id,
         "data_version": explanation.data_version,
         "results": redact_explanation(user, explanation_json(explanation)),

@@ -51,7 +51,7 @@ def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | N
                 receiving_state=agreement.receiving_state,
                 state=State.SCREENED,
                 outcome=result.outcome,
-                placement=result.placement if result.outcome != "barred" and result.placement else "",
+                placement=result.reported_placement or "",
                 clause_id=result.clause_id or "",
                 failing_rules=";".join(r.rule_id for r in result.failing),
                 explanation=explanation_json(result),

@@ -195,6 +195,11 @@ class Explanation:
     def failing(self) -> list[RuleResult]:
         return [r for r in self.results if r.result >= Result.REVIEW]
 
+    @property
+    def reported_placement(self) -> str | None:
+        """The placement as decisions report it: none for a barred move."""
+        return self.placement if self.outcome != "barred" else None
+
     def decision_row(self) -> dict[str, object]:
         """The same row ``screen_population`` writes for this person and agreement."""
         failing = self.failing
@@ -203,7 +208,7 @@ class Explanation:
             "agreement_id": self.agreement_id,
             "date": self.date,
             "outcome": self.outcome,
-            "placement": self.placement if self.outcome != "barred" else None,
+            "placement": self.reported_placement,
             "rules": ";".join(r.rule_id for r in failing),
             "citations": CITATION_SEPARATOR.join(r.citation for r in failing),
         }
