@@ -165,7 +165,7 @@ def bind(definition: RuleDef, ctx: Context) -> BoundRule:
     info = ctx.dataset.rule_info(definition.id)
     body = definition.body(ctx)
     if not info.contains(ctx.date):
-        body = f"not in force on {ctx.date} (in force from {info.start})"
+        body = f"not in force on {ctx.date} (in force from {info.start or 'the start'} to {info.end or 'no set end'})"
     if isinstance(body, str):
         branches: list[Branch] = [Branch(pl.lit(True), Result.NOT_APPLICABLE, body)]
     else:
@@ -188,6 +188,7 @@ def clause_rule(ctx: Context, index: int) -> BoundRule:
 
     clause = ctx.agreement.clauses[index]
     citation = f"{ctx.agreement.id} clause {clause.id} ({clause.citation.document})"
-    return BoundRule(
-        f"{ctx.agreement.id}/{clause.id}", clause.title, citation, None, tuple(clause_branches(ctx, index))
-    )
+    # Like every rule, a clause that cannot be decided is reviewed, never passed.
+    fallback = Branch(pl.lit(True), Result.REVIEW, "could not be decided: review")
+    branches = (*clause_branches(ctx, index), fallback)
+    return BoundRule(f"{ctx.agreement.id}/{clause.id}", clause.title, citation, None, branches)
