@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 from accord.core.records import RecordError, read_people, write_frame, write_people
 from accord.core.rules.engine import Result, Usage
 from accord.core.screening import Explanation, default_dataset, explain, screen_population, select_agreements
+from accord.core.version import rules_version
 
 app = typer.Typer(help="Accord: screen, explain and account for moves of people in custody.", no_args_is_help=True)
 console = Console()
@@ -106,7 +107,7 @@ def _print_explanation(e: Explanation) -> None:
     placement = e.placement or "none"
     console.print(
         f"Outcome: [{_outcome_style(e.outcome)}]{e.outcome.upper()}[/]   placement: {placement}   "
-        f"clause: {e.clause_id or 'none'}   data version: {e.data_version}",
+        f"clause: {e.clause_id or 'none'}   data version: {e.data_version}   rules version: {rules_version()}",
         highlight=False,
     )
     table = Table(show_lines=True, expand=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
-from importlib.metadata import version
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,11 +12,10 @@ from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
 from accord.cases.models import Case, State
 from accord.core.screening import Explanation, default_dataset, explain
+from accord.core.version import rules_version
 from accord.facilities.services import current_usage
 from accord.people.models import Person
 from accord.people.records import people_frame
-
-RULES_VERSION = version("accord")
 
 
 class CaseError(ValueError):
@@ -58,7 +56,7 @@ def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | N
                 screened_on=result.date,
                 screened_at=timezone.now(),
                 data_version=result.data_version,
-                rules_version=RULES_VERSION,
+                rules_version=rules_version(),
                 created_by=user,
             )
     except IntegrityError:
