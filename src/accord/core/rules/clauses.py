@@ -1,7 +1,8 @@
 """Who an agreement's clauses cover, and the situation every other rule reads.
 
-``situation`` adds the derived columns (prefixed ``_``) that rules share: the conviction rank,
-adulthood on the date, each clause's match, the clause that applies, its route and placement.
+The derived columns (prefixed ``_``) that rules share: ``common_situation`` adds those that
+depend only on the date (conviction rank, adulthood); ``situation`` those of one agreement (each
+clause's match, the clause that applies, its route and placement).
 """
 
 from __future__ import annotations
