@@ -35,11 +35,11 @@ from accord.cases.selectors import CaseFilters, case_list, get_case, outcome_cou
 from accord.cases.services import CaseError, explanation_json, open_case, screen_person
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
-from accord.core.rules.engine import Context
-from accord.core.screening import Explanation, default_dataset, screener_for, select_agreements
+from accord.core.screening import Explanation, default_dataset, explain, select_agreements
 from accord.facilities.models import Facility
 from accord.facilities.services import current_usage
 from accord.people.models import Person
+from accord.people.selectors import matching
 
 api = NinjaAPI(
     title="Accord API",
@@ -129,7 +129,7 @@ def people(request: HttpRequest, q: Text = "", limit: int = Limit, offset: int =
     require(_user(request), Can.VIEW_PEOPLE)
     rows = Person.objects.order_by("person_id")
     if q:
-        rows = rows.filter(person_id=q) | rows.filter(family_name__istartswith=q)
+        rows = rows.filter(matching(q))
     return list(rows[offset : offset + limit])
 
 
@@ -163,11 +163,8 @@ def screen_record(request: HttpRequest, body: ScreenIn) -> Any:
     require(user, Can.SCREEN)
     frame = people_from_dicts([{"person_id": "unsaved", **body.record}])
     day = body.date or timezone.localdate()
-    dataset, usage = default_dataset(), current_usage()
-    return [
-        _screening_out(screener_for(Context(dataset, a, day, usage)).explain(frame), user)
-        for a in _agreements(body.agreement_id or "")
-    ]
+    usage = current_usage()
+    return [_screening_out(explain(frame, a.id, day, usage=usage), user) for a in _agreements(body.agreement_id or "")]
 
 
 def _agreements(agreement_id: str) -> list[Agreement]:
