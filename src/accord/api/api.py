@@ -32,7 +32,7 @@ from accord.api.schemas import (
 )
 from accord.cases.models import Case
 from accord.cases.selectors import CaseFilters, case_list, get_case, outcome_counts
-from accord.cases.services import CaseError, explanation_json, open_case, screen_person
+from accord.cases.services import CaseError, explanation_json, open_case, screen_person_against
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
 from accord.core.screening import Explanation, default_dataset, explain, select_agreements
@@ -153,7 +153,7 @@ def person_screening(request: HttpRequest, person_id: str, agreement_id: Text = 
     require(user, Can.SCREEN)
     found = _person(person_id)
     chosen = _agreements(agreement_id)
-    return [_screening_out(screen_person(found, a.id, date), user) for a in chosen]
+    return [_screening_out(s, user) for s in screen_person_against(found, [a.id for a in chosen], date)]
 
 
 @api.post("/screen", response={200: list[ScreeningOut], **ERRORS}, tags=["screening"])

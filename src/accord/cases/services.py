@@ -24,7 +24,13 @@ class CaseError(ValueError):
 
 def screen_person(person: Person, agreement_id: str, day: dt.date | None = None) -> Explanation:
     """Screen one stored person against one agreement with the current data and usage."""
-    return explain(people_frame([person]), agreement_id, day or timezone.localdate(), usage=current_usage())
+    return screen_person_against(person, [agreement_id], day)[0]
+
+
+def screen_person_against(person: Person, agreement_ids: list[str], day: dt.date | None = None) -> list[Explanation]:
+    """Screen one stored person against several agreements: the record and the usage read once."""
+    frame, usage, on = people_frame([person]), current_usage(), day or timezone.localdate()
+    return [explain(frame, agreement_id, on, usage=usage) for agreement_id in agreement_ids]
 
 
 def explanation_json(explanation: Explanation) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accord.accounts.permissions import Can, require
-from accord.cases.services import explanation_json, screen_person
+from accord.cases.services import explanation_json, screen_person_against
 from accord.core import vocabulary
 from accord.core.records import EXTENSIONS, RecordError
 from accord.core.screening import default_dataset
@@ -36,11 +36,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
 def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
     require(request.user, Can.VIEW_PEOPLE)  # type: ignore[arg-type]
     person = get_object_or_404(Person, person_id=person_id)
-    screenings = [
-        (agreement, explanation_json(screening), screening)
-        for agreement in default_dataset().transfer_agreements()
-        for screening in [screen_person(person, agreement.id)]
-    ]
+    agreements = default_dataset().transfer_agreements()
+    results = screen_person_against(person, [a.id for a in agreements])
+    screenings = [(a, explanation_json(s), s) for a, s in zip(agreements, results, strict=True)]
     return render(
         request,
         "people/detail.html",
