@@ -266,6 +266,135 @@ def import_command(
     console.print(f"{escape(str(people))}: {counts}")
 
 
+case_app = typer.Typer(help="Move cases through the workflow, as a named user.", no_args_is_help=True)
+hold_app = typer.Typer(help="File and lift legal holds, as a named user.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(hold_app, name="hold")
+UserOption = Annotated[
+    str, typer.Option("--user", help="Your username: checked against your role, recorded in the audit log.")
+]
+
+
+def _user(username: str) -> User:
+    from accord.accounts.models import User
+
+    found = User.objects.filter(username=username, is_active=True).first()
+    if found is None:
+        raise _fail(f"no active user {username!r}", 2)
+    return found
+
+
+@case_app.command("step")
+def case_step(
+    case_id: Annotated[int, typer.Argument(help="The case number.")],
+    step: Annotated[
+        str,
+        typer.Argument(
+            help="submit, send_back, approve, refer, accept, reject, schedule, depart, hand_over, close, withdraw, rescreen."
+        ),
+    ],
+    user: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required for some steps).")] = "",
+    on: Annotated[
+        dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="Move date, for schedule.")
+    ] = None,
+) -> None:
+    """Take one workflow step; the same checks as the web and the API (role, four eyes, screening today)."""
+    _django()
+    from accord.capacity.selectors import live_reservation, waitlist_position
+    from accord.cases.actions import take_step
+    from accord.cases.services import CaseError
+
+    options = {"on": on.date()} if on else {}
+    try:
+        case = take_step(case_id, step, user=_user(user), reason=reason, **options)
+    except CaseError as err:
+        raise _fail(f"case {case_id}: {err}") from None
+    reservation = live_reservation(case.pk)
+    position = waitlist_position(reservation) if reservation else None
+    where = f", waitlist position {position}" if position else ""
+    console.print(f"Case {case.pk}: {case.state}{where}.")
+
+
+@case_app.command("queue")
+def case_queue(user: UserOption) -> None:
+    """The cases waiting for you, oldest first."""
+    _django()
+    from accord.cases.selectors import work_queue
+
+    table = Table(title=f"Waiting for {user}")
+    for column in ("case", "person", "agreement", "state", "outcome"):
+        table.add_column(column)
+    for case in work_queue(_user(user))[:200]:
+        table.add_row(str(case.pk), case.person.person_id, case.agreement_id, case.state, case.outcome)
+    console.print(table)
+
+
+@hold_app.command("file")
+def hold_file(
+    person_id: Annotated[str, typer.Argument(help="The person's id.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="stay_of_removal, court_order, habeas_petition or protection_claim.")
+    ],
+    reference: Annotated[str, typer.Option("--reference", help="Docket, order or claim number.")],
+    document: Annotated[
+        Path, typer.Option("--document", exists=True, dir_okay=False, help="The order, petition or claim.")
+    ],
+    user: UserOption,
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """File a legal hold: every case of the person not yet handed over stops at once."""
+    _django()
+    from django.core.exceptions import PermissionDenied
+    from django.core.files import File
+
+    from accord.cases.services import CaseError
+    from accord.holds.services import file_hold
+    from accord.people.models import Person
+
+    person = Person.objects.filter(person_id=person_id).first()
+    if person is None:
+        raise _fail(f"no person {person_id!r}", 2)
+    try:
+        with document.open("rb") as handle:
+            hold = file_hold(
+                person,
+                kind=kind,
+                reference=reference,
+                document=File(handle, name=document.name),
+                user=_user(user),
+                note=note,
+            )
+    except (CaseError, PermissionDenied) as err:
+        raise _fail(f"hold not filed: {err}") from None
+    held = person.cases.filter(state="on_hold").count()
+    console.print(f"Hold {hold.pk} filed for {person_id}: {held} case(s) on hold.")
+
+
+@hold_app.command("lift")
+def hold_lift(
+    hold_id: Annotated[int, typer.Argument(help="The hold number.")],
+    user: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="The order or decision that ends the hold.")],
+) -> None:
+    """Lift a hold; the person's held cases are screened again and start over from screened."""
+    _django()
+    from django.core.exceptions import PermissionDenied
+
+    from accord.cases.services import CaseError
+    from accord.holds.models import LegalHold
+    from accord.holds.services import lift_hold
+
+    hold = LegalHold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        raise _fail(f"no hold {hold_id}", 2)
+    try:
+        lift_hold(hold, user=_user(user), reason=reason)
+    except (CaseError, PermissionDenied) as err:
+        raise _fail(f"hold not lifted: {err}") from None
+    console.print(f"Hold {hold_id} lifted.")
+
+
 @app.command()
 def demo(
     people: Annotated[int, typer.Option("--people", help="How many people to generate.")] = 5_000,
@@ -289,6 +418,10 @@ def demo(
         console.print(f"Serving on http://127.0.0.1:{port}/ (Ctrl-C to stop).")
         call_command("runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks")
 
+
+from accord.audit.cli import audit_app  # noqa: E402  (it imports this module's helpers lazily)
+
+app.add_typer(audit_app, name="audit")
 
 if __name__ == "__main__":
     app()

@@ -95,7 +95,7 @@ API: list[tuple[str, str, Any, frozenset[str], int, Callable[[Any, dict[str, int
         NEW_CASE,
         CASE_OPENERS,
         201,
-        lambda body, w: (body["person_id"], body["state"]) == ("P2", "screened"),
+        lambda body, w: (body["person_id"], body["state"]) == ("P2", "blocked"),
     ),
     ("GET", "/statistics", None, STATISTICS, 200, lambda body, w: sum(row["count"] for row in body) == 3),
 ]

@@ -197,7 +197,7 @@ def test_opening_a_case_screens_it_and_stores_the_versions(api: Api, make_person
     assert response.status_code == 201, response.text
     case = response.json()
     assert (case["person_id"], case["agreement_id"], case["receiving_state"]) == ("P1", "us-sv-2025", "SV")
-    assert (case["state"], case["outcome"], case["placement"]) == ("screened", "barred", "")
+    assert (case["state"], case["outcome"], case["placement"]) == ("blocked", "barred", "")
     assert case["failing_rules"] == ["us/citizen"]
     assert case["data_version"] == default_dataset().version and case["rules_version"]
     assert any(r["rule_id"] == "us/citizen" and r["result"] == "barred" for r in case["explanation"])

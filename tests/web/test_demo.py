@@ -11,8 +11,11 @@ from django.contrib.auth import authenticate
 from django.test import RequestFactory
 
 from accord.accounts.models import Role, User
+from accord.audit.selectors import verify_chain
 from accord.cases.models import Case
+from accord.cases.selectors import work_queue
 from accord.facilities.models import Facility
+from accord.holds.models import LegalHold
 from accord.people.models import Person, PersonVersion
 from accord.web.demo import DemoUser, build_demo
 
@@ -32,12 +35,24 @@ def test_the_demo_builds_facilities_people_users_and_cases(db: Any) -> None:
 
     assert Facility.objects.get(code="cecot").capacity == 40_000
     assert Person.objects.count() == 300
-    assert len(users) == User.objects.count() == 7
+    assert len(users) == User.objects.count() == 9
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     receiving = {u.username: u.receiving_state for u in User.objects.filter(role=Role.RECEIVING_OFFICER)}
-    assert receiving == {"salvador": "SV", "caracas": "VE"}
+    assert receiving == {"salvador": "SV", "caracas": "VE", "mexico": "MX", "bogota": "CO"}
     assert Case.objects.values("outcome").distinct().count() > 1
     assert all(logs_in(user) for user in users)
+
+
+def test_the_demo_fills_every_work_queue_and_its_audit_log_verifies(db: Any) -> None:
+    build(1_000)
+
+    states = set(Case.objects.values_list("state", flat=True))
+    assert {"screened", "legal_review", "approved", "referred", "accepted", "closed", "on_hold", "blocked"} <= states
+    for name in ("officer", "reviewer", "salvador", "caracas"):
+        assert work_queue(User.objects.get(username=name)).exists(), name
+    assert LegalHold.objects.filter(lifted_at=None).count() == 1
+    assert Case.objects.get(state="on_hold").held_from == "scheduled"
+    assert verify_chain().ok
 
 
 def test_building_the_demo_again_duplicates_nothing(db: Any) -> None:
@@ -63,6 +78,16 @@ def test_the_demo_command_prints_the_users_table(tmp_path: Any) -> None:
     assert "Demo users" in result.stdout
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines() if "│" in line]
     table = {username: (role, state, password) for username, role, state, password in cells}
-    assert set(table) == {"officer", "reviewer", "salvador", "caracas", "finance", "monitor", "admin"}
+    assert set(table) == {
+        "officer",
+        "reviewer",
+        "salvador",
+        "caracas",
+        "mexico",
+        "bogota",
+        "finance",
+        "monitor",
+        "admin",
+    }
     assert table["salvador"][:2] == ("receiving_officer", "SV")
     assert all(len(password) >= 12 for _role, _state, password in table.values())

@@ -24,6 +24,10 @@ class Can(StrEnum):
     VIEW_AGREEMENTS = "view_agreements"
     SCREEN = "screen"
     VIEW_STATISTICS = "view_statistics"
+    VIEW_HOLDS = "view_holds"
+    FILE_HOLDS = "file_holds"
+    LIFT_HOLDS = "lift_holds"
+    VIEW_AUDIT = "view_audit"
 
 
 _SENDING_STAFF = {
@@ -34,15 +38,21 @@ _SENDING_STAFF = {
     Can.VIEW_AGREEMENTS,
     Can.SCREEN,
     Can.VIEW_STATISTICS,
+    Can.VIEW_HOLDS,
+    Can.FILE_HOLDS,
+    Can.VIEW_AUDIT,
 }
 
 GRANTS: dict[str, frozenset[Can]] = {
     Role.CASE_OFFICER: frozenset(_SENDING_STAFF | {Can.EDIT_PEOPLE, Can.IMPORT_PEOPLE, Can.OPEN_CASES}),
-    Role.LEGAL_REVIEWER: frozenset(_SENDING_STAFF),
+    # Lifting a hold ends a court's or a claim's protection: a lawyer's act.
+    Role.LEGAL_REVIEWER: frozenset(_SENDING_STAFF | {Can.LIFT_HOLDS}),
     # Sees referred cases of its own state only; never protection or fear data (8 C.F.R. §208.6).
     Role.RECEIVING_OFFICER: frozenset({Can.VIEW_CASES, Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS}),
     Role.FINANCE: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS}),
-    Role.MONITOR: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS}),
+    # An inspector checks the audit chain and the occupancy; people and cases stay de-identified.
+    Role.MONITOR: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_AUDIT}),
+    # Administers accounts; the workflow's steps belong to the roles named in core.workflow, not to it.
     Role.ADMIN: frozenset(Can),
 }
 

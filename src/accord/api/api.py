@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Status
+from ninja import File, Form, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.files import UploadedFile
 
 from accord.accounts.models import User
 from accord.accounts.permissions import PROTECTION_RULES, Can, can, redact_explanation, require
@@ -24,20 +25,31 @@ from accord.api.schemas import (
     ClauseOut,
     CountOut,
     ErrorOut,
+    EventOut,
     FacilityOut,
+    HoldOut,
+    LiftIn,
     PersonWithProtectionOut,
+    RefusalOut,
     ScreenIn,
     ScreeningOut,
+    StepIn,
+    StepOut,
     Text,
 )
+from accord.capacity.models import Reservation
+from accord.capacity.selectors import current_usage, live_reservation, occupancy, waitlist_position
+from accord.cases.actions import Refused, next_steps, take_step
 from accord.cases.models import Case
-from accord.cases.selectors import CaseFilters, case_list, get_case, outcome_counts
+from accord.cases.selectors import CaseFilters, case_history, case_list, get_case, outcome_counts, work_queue
 from accord.cases.services import CaseError, explanation_json, open_case, screen_person_against
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
 from accord.core.screening import Explanation, default_dataset, explain, select_agreements
-from accord.facilities.models import Facility
-from accord.facilities.services import current_usage
+from accord.core.workflow import Transition
+from accord.holds.models import LegalHold
+from accord.holds.selectors import holds_of
+from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.selectors import matching
 
@@ -104,7 +116,9 @@ def _unknown_agreement(request: HttpRequest, exc: UnknownAgreementError) -> Http
 
 @api.exception_handler(CaseError)
 def _refused(request: HttpRequest, exc: CaseError) -> HttpResponse:
-    return _error(request, 409, str(exc))
+    """A refused use case (409): nothing changed; a refused step also lists the rules that stopped it."""
+    rules = exc.rules if isinstance(exc, Refused) else []
+    return api.create_response(request, {"message": str(exc), "field": None, "rules": rules}, status=409)
 
 
 def _user(request: HttpRequest) -> User:
@@ -176,8 +190,13 @@ def _agreements(agreement_id: str) -> list[Agreement]:
 
 @api.get("/facilities", response={200: list[FacilityOut], **ERRORS}, tags=["registry"])
 def facilities(request: HttpRequest) -> Any:
+    """Every facility with its capacity and the places held, occupied, free and waited for."""
     require(_user(request), Can.VIEW_FACILITIES)
-    return list(Facility.objects.all())
+    fields = ("code", "name", "state", "kind", "capacity", "agreement_id", "suspended")
+    return [
+        {**{f: getattr(row["facility"], f) for f in fields}, **{k: v for k, v in row.items() if k != "facility"}}
+        for row in occupancy()
+    ]
 
 
 def _agreement_out(a: Agreement) -> dict[str, Any]:
@@ -251,8 +270,29 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
         "created_at": case.created_at,
     }
     if detail:
-        out["explanation"] = redact_explanation(user, case.explanation)
+        reservation = live_reservation(case.pk)
+        out |= {
+            "explanation": redact_explanation(user, case.explanation),
+            "next_steps": [_step_out(t) for t in next_steps(case, user)],
+            "reservation": _reservation_out(reservation) if reservation else None,
+            "referral": case.referral,
+            "scheduled_for": case.scheduled_for,
+            "state_reason": case.state_reason,
+        }
     return out
+
+
+def _step_out(t: Transition) -> dict[str, Any]:
+    return {"step": t.step, "label": t.label, "needs_reason": t.needs_reason, "help": t.help}
+
+
+def _reservation_out(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "facility": reservation.facility.code if reservation.facility else None,
+        "status": reservation.status,
+        "quota_month": reservation.quota_month,
+        "waitlist_position": waitlist_position(reservation),
+    }
 
 
 @api.get("/cases", response={200: list[CaseOut], **ERRORS}, tags=["cases"])
@@ -287,6 +327,91 @@ def create_case(request: HttpRequest, body: CaseIn) -> Any:
         return Status(404, {"message": f"no person {body.person_id!r}", "field": "person_id"})
     (chosen,) = _agreements(body.agreement_id)  # an unknown agreement is bad input (422), not a conflict
     return Status(201, _case_out(open_case(found, chosen.id, user=user), user, detail=True))
+
+
+@api.get("/cases/{int:case_id}/steps", response={200: list[StepOut], **ERRORS}, tags=["workflow"])
+def case_steps(request: HttpRequest, case_id: int) -> Any:
+    """The steps you may take on the case now (your role, its state, four eyes)."""
+    user = _user(request)
+    return [_step_out(t) for t in next_steps(get_case(user, case_id), user)]
+
+
+@api.post("/cases/{int:case_id}/steps", response={200: CaseDetailOut, 409: RefusalOut, **ERRORS}, tags=["workflow"])
+def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
+    """Take a step. The person is screened again today; a refusal (409) changes nothing and names
+    the rules, reasons and citations that stopped it. An acceptance into a full facility answers
+    200 with the case still ``referred`` and a ``reservation.waitlist_position``."""
+    user = _user(request)
+    get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
+    options = {"on": body.on} if body.on else {}
+    done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
+    return _case_out(get_case(user, done.pk), user, detail=True)
+
+
+@api.get("/cases/{int:case_id}/history", response={200: list[EventOut], **ERRORS}, tags=["workflow"])
+def case_history_api(request: HttpRequest, case_id: int) -> Any:
+    """The case's audit events in order: every step, screening and reservation change."""
+    user = _user(request)
+    events = case_history(user, get_case(user, case_id))
+    if events is None:
+        raise PermissionDenied("your role may not view audit")
+    return events
+
+
+@api.get("/queue", response={200: list[CaseOut], **ERRORS}, tags=["workflow"])
+def queue(request: HttpRequest, limit: int = Limit, offset: int = Offset) -> Any:
+    """What waits for you: cases your role can move on, oldest first."""
+    user = _user(request)
+    return [_case_out(c, user) for c in work_queue(user)[offset : offset + limit]]
+
+
+def _hold_out(hold: LegalHold) -> dict[str, Any]:
+    return {
+        "id": hold.pk,
+        "person_id": hold.person.person_id,
+        "kind": hold.kind,
+        "reference": hold.reference,
+        "document_name": hold.document_name,
+        "document_sha256": hold.document_sha256,
+        "filed_by": hold.filed_by.username,
+        "filed_at": hold.filed_at,
+        "active": hold.active,
+        "lifted_by": hold.lifted_by.username if hold.lifted_by else None,
+        "lifted_at": hold.lifted_at,
+        "lift_reason": hold.lift_reason,
+    }
+
+
+@api.get("/people/{person_id}/holds", response={200: list[HoldOut], **ERRORS}, tags=["holds"])
+def person_holds(request: HttpRequest, person_id: str) -> Any:
+    require(_user(request), Can.VIEW_HOLDS)
+    return [_hold_out(h) for h in holds_of(_person(person_id)).select_related("person")]
+
+
+@api.post("/people/{person_id}/holds", response={201: HoldOut, 409: RefusalOut, **ERRORS}, tags=["holds"])
+def file_person_hold(
+    request: HttpRequest,
+    person_id: str,
+    kind: Form[Text],
+    reference: Form[Text],
+    document: File[UploadedFile],
+    note: Form[Text] = "",
+) -> Any:
+    """File a hold (multipart form with the document): every case of the person not yet handed
+    over goes to ``on_hold`` at once and gives back its place."""
+    user = _user(request)
+    require(user, Can.FILE_HOLDS)
+    hold = file_hold(_person(person_id), kind=kind, reference=reference, document=document, note=note, user=user)
+    return Status(201, _hold_out(hold))
+
+
+@api.post("/holds/{int:hold_id}/lift", response={200: HoldOut, 409: RefusalOut, **ERRORS}, tags=["holds"])
+def lift_person_hold(request: HttpRequest, hold_id: int, body: LiftIn) -> Any:
+    """Lift a hold; when none remains, the held cases are screened again and start from ``screened``."""
+    user = _user(request)
+    require(user, Can.LIFT_HOLDS)
+    hold = get_object_or_404(LegalHold.objects.select_related("person"), pk=hold_id)
+    return _hold_out(lift_hold(hold, user=user, reason=body.reason))
 
 
 @api.get("/statistics", response={200: list[CountOut], **ERRORS}, tags=["oversight"])

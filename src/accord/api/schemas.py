@@ -28,6 +28,19 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
+class StoppingRuleOut(Schema):
+    rule_id: str
+    result: str
+    reason: str
+    citation: str
+
+
+class RefusalOut(ErrorOut):
+    """A refused step: nothing changed; ``rules`` are the rules that stopped it."""
+
+    rules: list[StoppingRuleOut] = []
+
+
 class PersonOut(Schema):
     person_id: str
     family_name: str
@@ -90,6 +103,10 @@ class FacilityOut(Schema):
     capacity: int
     agreement_id: str
     suspended: bool
+    held: int
+    occupied: int
+    free: int
+    waiting: int
 
 
 class ClauseOut(Schema):
@@ -141,8 +158,64 @@ class CaseOut(Schema):
     created_at: dt.datetime
 
 
+class StepOut(Schema):
+    step: str
+    label: str
+    needs_reason: bool
+    help: str
+
+
+class ReservationOut(Schema):
+    facility: str | None
+    status: str
+    quota_month: str
+    waitlist_position: int | None
+
+
 class CaseDetailOut(CaseOut):
     explanation: list[RuleResultOut]
+    next_steps: list[StepOut]
+    reservation: ReservationOut | None
+    referral: dict[str, Any] | None
+    scheduled_for: dt.date | None
+    state_reason: str
+
+
+class StepIn(Schema):
+    step: Annotated[str, StringConstraints(max_length=32)]
+    reason: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul)] = ""
+    on: dt.date | None = None  # the move date, for "schedule"
+
+
+class EventOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+
+
+class HoldOut(Schema):
+    id: int
+    person_id: str
+    kind: str
+    reference: str
+    document_name: str
+    document_sha256: str
+    filed_by: str
+    filed_at: dt.datetime
+    active: bool
+    lifted_by: str | None
+    lifted_at: dt.datetime | None
+    lift_reason: str
+
+
+class LiftIn(Schema):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_no_nul)]
 
 
 class CountOut(Schema):

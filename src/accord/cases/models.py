@@ -5,11 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from accord.core import workflow
 from accord.people.models import Person
 
 
 class State(models.TextChoices):
-    """The workflow of DESIGN.md §4 (transitions arrive with the workflow issue)."""
+    """The workflow of DESIGN.md §4; the steps between states are in ``accord.core.workflow``."""
 
     DRAFT = "draft"
     SCREENED = "screened"
@@ -27,9 +28,9 @@ class State(models.TextChoices):
     WITHDRAWN = "withdrawn"
 
 
-# States in which the receiving state has the case in front of it.
-REFERRED_STATES = (State.REFERRED, State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT, State.HANDED_OVER, State.REJECTED)
-ENDED_STATES = (State.CLOSED, State.REJECTED, State.WITHDRAWN)
+# States in which the receiving state has the case in front of it (and keeps it once closed).
+REFERRED_STATES = tuple(State(s) for s in sorted(workflow.REFERRED))
+ENDED_STATES = tuple(State(s) for s in sorted(workflow.ENDED))
 
 
 class Outcome(models.TextChoices):
@@ -54,6 +55,21 @@ class Case(models.Model):
     rules_version = models.CharField(max_length=32, help_text="Accord's version (the rule code) used.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who did what so far: four eyes compare the approver with the screener and the submitter.
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # Review points the legal reviewer answered in writing when approving (rule ids, ';'-separated):
+    # a later step is refused when screening raises any other.
+    acknowledged_reviews = models.CharField(max_length=1000, blank=True, default="")
+    approval_reason = models.TextField(blank=True, default="")
+    held_from = models.CharField(max_length=16, blank=True, default="", help_text="The state a hold interrupted.")
+    referral: models.JSONField[dict[str, Any] | None, dict[str, Any] | None] = models.JSONField(
+        null=True, blank=True, help_text="The minimum record sent to the receiving state."
+    )
+    scheduled_for = models.DateField(null=True, blank=True)
+    state_reason = models.CharField(max_length=1000, blank=True, default="", help_text="Why the last step was taken.")
+    state_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

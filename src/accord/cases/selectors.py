@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accord.accounts.models import Role, User
-from accord.accounts.permissions import Can, require
-from accord.cases.models import REFERRED_STATES, Case
+from accord.accounts.permissions import PROTECTION_RULES, Can, can, require
+from accord.audit.selectors import events_for_objects
+from accord.cases.models import REFERRED_STATES, Case, State
+from accord.core.workflow import TRANSITIONS
 from accord.people.selectors import matching
 
 
@@ -32,7 +34,7 @@ def visible_cases(user: User) -> QuerySet[Case]:
 
 
 LIST_FIELDS = (
-    *(f.name for f in Case._meta.concrete_fields if f.name != "explanation"),
+    *(f.name for f in Case._meta.concrete_fields if f.name not in ("explanation", "referral")),
     "person__person_id",
     "person__family_name",
     "person__given_names",
@@ -72,3 +74,74 @@ def outcome_counts() -> list[dict[str, object]]:
         .annotate(count=Count("id"))
         .order_by("agreement_id", "state", "outcome")
     )
+
+
+def work_queue(user: User) -> QuerySet[Case]:
+    """What waits for this user: cases in a state from which their role may take a step (four
+    eyes applied: a reviewer does not see cases they opened, screened or submitted), oldest first."""
+    states = {s for t in TRANSITIONS.values() if user.role in t.roles for s in t.sources}
+    states -= {State.BLOCKED, State.ON_HOLD}  # nothing to do until the facts or the hold change
+    cases = case_list(user, CaseFilters()).filter(state__in=sorted(states))
+    if user.role == Role.LEGAL_REVIEWER:
+        mine = Q(created_by=user) | Q(screened_by=user) | Q(submitted_by=user)
+        cases = cases.exclude(Q(state=State.LEGAL_REVIEW) & mine)
+    return cases.order_by("state_changed_at", "id")
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    """The queue's size per state."""
+    rows = work_queue(user).order_by().values("state").annotate(n=Count("id"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: object
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    reason: str
+
+    @property
+    def changes(self) -> list[tuple[str, tuple[object, object]]]:
+        """(field, (before, after)) for every field that differs: what a history table shows."""
+        before, after = self.before or {}, self.after or {}
+        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+        return [(k, (before.get(k), after.get(k))) for k in keys]
+
+
+def case_history(user: User, case: Case) -> list[HistoryEntry] | None:
+    """The case's audit events and its reservations', in order; None when the role may not see the
+    audit log. Protection and fear rules are cut from failing-rule lists for those who may not see them."""
+    if not can(user, Can.VIEW_AUDIT):
+        return None
+    subjects = [
+        ("case", str(case.pk)),
+        *(("reservation", str(pk)) for pk in case.reservations.values_list("pk", flat=True)),
+    ]
+    hide = not can(user, Can.VIEW_PROTECTION)
+    return [
+        HistoryEntry(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            before=_redacted(e.before, hide),
+            after=_redacted(e.after, hide),
+            reason=e.reason,
+        )
+        for e in events_for_objects(subjects)
+    ]
+
+
+def _redacted(values: dict[str, object] | None, hide: bool) -> dict[str, object] | None:
+    if not hide or not values or "failing_rules" not in values:
+        return values
+    kept = [r for r in str(values["failing_rules"]).split(";") if r and r not in PROTECTION_RULES]
+    return {**values, "failing_rules": ";".join(kept)}

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
+from accord.audit.services import record
+from accord.capacity.selectors import current_usage
 from accord.cases.models import Case, State
 from accord.core.screening import Explanation, default_dataset, explain
 from accord.core.version import rules_version
-from accord.facilities.services import current_usage
 from accord.people.models import Person
 from accord.people.records import people_frame
 
@@ -38,8 +39,8 @@ def explanation_json(explanation: Explanation) -> list[dict[str, object]]:
 
 
 def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | None = None) -> Case:
-    """Propose a person for an agreement: the case is screened at once and the result kept with
-    the date and the versions of the rules and data that produced it."""
+    """Propose a person for an agreement: the case is screened at once (``blocked`` when barred,
+    else ``screened``) and the result kept with the date and the versions of the rules and data."""
     require(user, Can.OPEN_CASES)
     dataset = default_dataset()
     try:
@@ -49,11 +50,11 @@ def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | N
     result = screen_person(person, agreement.id, day)
     try:
         with transaction.atomic():
-            return Case.objects.create(
+            case = Case.objects.create(
                 person=person,
                 agreement_id=agreement.id,
                 receiving_state=agreement.receiving_state,
-                state=State.SCREENED,
+                state=State.BLOCKED if result.outcome == "barred" else State.SCREENED,
                 outcome=result.outcome,
                 placement=result.reported_placement or "",
                 clause_id=result.clause_id or "",
@@ -64,6 +65,11 @@ def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | N
                 data_version=result.data_version,
                 rules_version=rules_version(),
                 created_by=user,
+                screened_by=user,
+                state_changed_at=timezone.now(),
             )
+            after = {"state": case.state, "outcome": case.outcome, "failing_rules": case.failing_rules}
+            record(user, "case.open", "case", str(case.pk), after={**after, "person": person.person_id}, reason="")
+            return case
     except IntegrityError:
         raise CaseError(f"{person.person_id} already has an open case under {agreement.id}") from None

@@ -1,9 +1,8 @@
-"""Facilities from agreement data, and the usage the rules read."""
+"""Facilities from agreement data."""
 
 from __future__ import annotations
 
 from accord.core.dataset import Dataset
-from accord.core.rules.engine import FacilityUsage, Usage
 from accord.facilities.models import Facility
 
 
@@ -25,9 +24,3 @@ def sync_from_data(dataset: Dataset) -> int:
             )
             count += 1
     return count
-
-
-def current_usage() -> Usage:
-    """Places used per facility. Occupancy and reservations arrive with the workflow; until then
-    only suspension is recorded, and no place counts as used."""
-    return Usage(facilities={f.code: FacilityUsage(suspended=f.suspended) for f in Facility.objects.all()})

@@ -13,6 +13,8 @@ from accord.cases.services import explanation_json, screen_person_against
 from accord.core import vocabulary
 from accord.core.records import EXTENSIONS, RecordError
 from accord.core.screening import default_dataset
+from accord.holds.models import LegalHold
+from accord.holds.selectors import holds_of
 from accord.people.models import Person
 from accord.people.records import as_cells, record_of
 from accord.people.selectors import matching
@@ -47,6 +49,8 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
             "screenings": screenings,
             "cases": person.cases.all(),
             "versions": person.versions.all()[:20],
+            "holds": holds_of(person),
+            "hold_kinds": LegalHold.Kind.choices,
         },
     )
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import transaction
 
@@ -31,6 +32,8 @@ DEMO_USERS = [
     ("reviewer", Role.LEGAL_REVIEWER, ""),
     ("salvador", Role.RECEIVING_OFFICER, "SV"),
     ("caracas", Role.RECEIVING_OFFICER, "VE"),
+    ("mexico", Role.RECEIVING_OFFICER, "MX"),
+    ("bogota", Role.RECEIVING_OFFICER, "CO"),
     ("finance", Role.FINANCE, ""),
     ("monitor", Role.MONITOR, ""),
     ("admin", Role.ADMIN, ""),
@@ -63,12 +66,25 @@ def build_demo(people: int = 5_000, seed: int = 2025, say: Callable[[str], None]
             },
         )
     users = _users()
-    frame = generate_population(people, seed, unknown_rate=0.01)
+    frame = _with_holds_on_record(generate_population(people, seed, unknown_rate=0.01))
     result = import_people(frame, user=None, reason="demo population")
     say(f"People: {result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
     opened = _cases(frame, users[0].username)
     say(f"Cases opened: {opened} (total {Case.objects.count()}).")
+    moved = _walk_workflow()
+    say(f"Cases moved through the workflow: {moved}; one legal hold filed.")
     return users
+
+
+def _with_holds_on_record(frame: pl.DataFrame) -> pl.DataFrame:
+    """The generated file predates the holds filed in an earlier run, and an import may not clear a
+    hold in force: keep the fact for those people."""
+    from accord.holds.models import LegalHold
+
+    held = list(LegalHold.objects.filter(lifted_at=None).values_list("person__person_id", flat=True))
+    return frame.with_columns(
+        pl.when(pl.col("person_id").is_in(held)).then(True).otherwise(pl.col("legal_hold")).alias("legal_hold")
+    )
 
 
 def _users() -> list[DemoUser]:
@@ -102,3 +118,45 @@ def _cases(frame: pl.DataFrame, officer_name: str) -> int:
             except CaseError:
                 continue
     return opened
+
+
+# How far the demo takes eligible cases under each agreement: one case per stop, in this order,
+# so every work queue has something in it and receiving officers see their referrals.
+DEMO_STOPS = ("screened", "legal_review", "approved", "referred", "referred", "accepted", "scheduled", "closed")
+STEPS_TO = {
+    "screened": (),
+    "legal_review": ("submit",),
+    "approved": ("submit", "approve"),
+    "referred": ("submit", "approve", "refer"),
+    "accepted": ("submit", "approve", "refer", "accept"),
+    "scheduled": ("submit", "approve", "refer", "accept", "schedule"),
+    "closed": ("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over", "close"),
+}
+
+
+def _walk_workflow() -> int:
+    """Take eligible demo cases through the workflow with the demo users, then file one hold on a
+    person with a scheduled case, so the demo shows every queue and a case pulled off its move."""
+    from accord.cases.actions import take_step
+    from accord.holds.services import file_hold
+
+    if Case.objects.exclude(state__in=("screened", "blocked")).exists():
+        return 0  # walked on an earlier run: building the demo again moves nothing
+    officer, reviewer = User.objects.get(username="officer"), User.objects.get(username="reviewer")
+    receiving = {u.receiving_state: u for u in User.objects.filter(role=Role.RECEIVING_OFFICER)}
+    actor_of = {"approve": reviewer, "accept": None, "hand_over": None}
+    moved = 0
+    for agreement_id in Case.objects.values_list("agreement_id", flat=True).distinct().order_by("agreement_id"):
+        eligible = Case.objects.filter(agreement_id=agreement_id, outcome="eligible", state="screened").order_by("id")
+        for case, stop in zip(list(eligible[: len(DEMO_STOPS)]), DEMO_STOPS, strict=False):
+            for step in STEPS_TO[stop]:
+                actor = actor_of.get(step, officer) or receiving.get(case.receiving_state)
+                if actor is None:
+                    break
+                take_step(case.pk, step, user=actor, reason="demo" if step == "approve" else "")
+            moved += 1
+    scheduled = Case.objects.filter(state="scheduled").select_related("person").first()
+    if scheduled is not None:
+        order = ContentFile(b"DEMO ONLY. Order staying removal pending review of the habeas petition.", name="stay.txt")
+        file_hold(scheduled.person, kind="stay_of_removal", reference="DEMO-25-cv-0001", document=order, user=officer)
+    return moved

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "accord.people",
     "accord.facilities",
     "accord.cases",
+    "accord.capacity",
+    "accord.holds",
+    "accord.audit",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +135,8 @@ DATETIME_FORMAT = "Y-m-d H:i"
 
 STATIC_URL = "static/"
 MEDIA_URL = "media/"  # nothing is served from here; without it, the test server serves the working directory
+# Uploaded documents (the orders behind legal holds): read back only through a permission-checked view.
+MEDIA_ROOT = DATA_DIR / "documents"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]

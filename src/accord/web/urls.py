@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", include("accord.people.urls")),
     path("cases/", include("accord.cases.urls")),
+    path("holds/", include("accord.holds.urls")),
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/<str:agreement_id>/", views.agreement_detail, name="agreement"),
     path("facilities/", views.facility_list, name="facilities"),

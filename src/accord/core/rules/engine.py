@@ -77,6 +77,9 @@ class FacilityUsage:
     occupied: int = 0
     reserved: int = 0
     suspended: bool = False
+    # The places in service when the operator's record differs from the agreement's figure (a wing
+    # closed after an inspection); None: the agreement's capacity.
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,9 @@ def capacity(ctx: Context) -> Sequence[Branch] | str:
     decide = {}
     for facility in ctx.agreement.facilities:
         use = ctx.usage.facility(facility.id)
-        free = facility.capacity - use.occupied - use.reserved
-        counts = f"capacity {facility.capacity:,}, occupied {use.occupied:,}, reserved {use.reserved:,}"
+        places = facility.capacity if use.capacity is None else use.capacity
+        free = places - use.occupied - use.reserved
+        counts = f"capacity {places:,}, occupied {use.occupied:,}, reserved {use.reserved:,}"
         if free > 0:
             decide[facility.id] = (Result.PASS, f"{facility.name}: {free:,} places free ({counts})")
         else:

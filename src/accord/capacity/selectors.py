@@ -1,0 +1,82 @@
+"""What is used: the places and quota months the rules read, and waitlist positions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db.models import Count
+
+from accord.capacity.models import QUOTA_COUNTED, Reservation
+from accord.core.rules.engine import FacilityUsage, Usage
+from accord.facilities.models import Facility
+
+
+def current_usage() -> Usage:
+    """Places held and occupied per facility, and acceptances per quota month, as stored now."""
+    taken: Counter[tuple[str, str]] = Counter()
+    for row in (
+        Reservation.objects.filter(status__in=("held", "occupied"))
+        .values("facility__code", "status")
+        .annotate(n=Count("id"))
+    ):
+        taken[row["facility__code"], row["status"]] = row["n"]
+    facilities = {
+        f.code: FacilityUsage(
+            occupied=taken[f.code, "occupied"],
+            reserved=taken[f.code, "held"],
+            suspended=f.suspended,
+            capacity=f.capacity,  # the record in service; claims count against the same figure
+        )
+        for f in Facility.objects.all()
+    }
+    quota_used = {
+        (row["agreement_id"], row["clause_id"], row["quota_month"]): row["n"]
+        for row in Reservation.objects.filter(status__in=QUOTA_COUNTED)
+        .exclude(quota_month="")
+        .values("agreement_id", "clause_id", "quota_month")
+        .annotate(n=Count("id"))
+    }
+    return Usage(facilities=facilities, quota_used=quota_used)
+
+
+def waitlist_position(reservation: Reservation) -> int | None:
+    """1 for the first in line for the same facility (or quota month); None when not waiting."""
+    if reservation.status != Reservation.Status.WAITING:
+        return None
+    ahead = Reservation.objects.filter(status=Reservation.Status.WAITING, pk__lt=reservation.pk)
+    if reservation.facility_id is not None:
+        ahead = ahead.filter(facility_id=reservation.facility_id)
+    else:
+        ahead = ahead.filter(
+            agreement_id=reservation.agreement_id, clause_id=reservation.clause_id, quota_month=reservation.quota_month
+        )
+    return ahead.count() + 1
+
+
+def live_reservation(case_id: int) -> Reservation | None:
+    return (
+        Reservation.objects.select_related("facility")
+        .filter(case_id=case_id, status__in=("waiting", "held", "occupied"))
+        .first()
+    )
+
+
+def occupancy() -> list[dict[str, object]]:
+    """Per facility: capacity, places held, occupied, free, and people waiting."""
+    counts: Counter[tuple[int, str]] = Counter()
+    for row in Reservation.objects.exclude(facility=None).values("facility_id", "status").annotate(n=Count("id")):
+        counts[row["facility_id"], row["status"]] = row["n"]
+    rows = []
+    for f in Facility.objects.all():
+        held, occupied, waiting = counts[f.pk, "held"], counts[f.pk, "occupied"], counts[f.pk, "waiting"]
+        rows.append(
+            {
+                "facility": f,
+                "capacity": f.capacity,
+                "held": held,
+                "occupied": occupied,
+                "free": max(f.capacity - held - occupied, 0),
+                "waiting": waiting,
+            }
+        )
+    return rows

@@ -1,0 +1,87 @@
+"""The audit chain: each event's hash covers its own stored fields and the previous event's hash,
+so changing one byte of any event, deleting one or reordering two breaks the chain at a place
+``verify`` names. Pure: the database app stores events; this module computes and checks them,
+also for an exported file an outside auditor holds without our database."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GENESIS = "0" * 64
+# Stored columns, in the order rows are read and exported; the hash covers all but itself.
+COLUMNS = ("seq", "at", "actor", "actor_role", "action", "object_type", "object_id", "body", "prev_hash", "hash")
+
+
+def canonical(value: Any) -> str:
+    """JSON text that is the same for equal values: sorted keys, no spaces, dates as ISO text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_hash(fields: Sequence[Any]) -> str:
+    """SHA-256 of the event's fields (every column but ``hash``, ``prev_hash`` last) as a JSON
+    array: unambiguous whatever characters the fields hold."""
+    seq, *rest = fields
+    material = json.dumps([int(seq), *rest], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    head: str
+    first_broken: int | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.checked:,} events verified; chain intact; head {self.head}"
+        return f"chain broken at event {self.first_broken}: {self.reason} ({self.checked:,} events before it verified)"
+
+
+def verify(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = None) -> Verification:
+    """Check rows (COLUMNS order, ascending seq). ``head`` is the (seq, hash) the store says it
+    ended with: comparing it detects events deleted from the end."""
+    expected_seq, previous, checked = 1, GENESIS, 0
+    for row in rows:
+        seq, prev_hash, stored = int(row[0]), row[8], row[9]
+        if seq != expected_seq:
+            what = "is missing" if seq > expected_seq else "appears out of order"
+            return Verification(False, checked, previous, expected_seq, f"event {expected_seq} {what} (found {seq})")
+        if prev_hash != previous:
+            return Verification(False, checked, previous, seq, "its link to the previous event is broken")
+        if event_hash(row[:9]) != stored:
+            return Verification(False, checked, previous, seq, "its hash does not match its contents")
+        previous, expected_seq, checked = stored, seq + 1, checked + 1
+    if head is not None and (head[0] != checked or (checked and head[1] != previous)):
+        return Verification(
+            False, checked, previous, checked + 1, f"the log ends at event {checked} but its head says {head[0]}"
+        )
+    return Verification(True, checked, previous)
+
+
+def verify_export(path: Path) -> Verification:
+    """Verify an export written by ``accord audit export`` (.jsonl or .csv)."""
+    return verify(_read_export(path))
+
+
+def _read_export(path: Path) -> Iterator[list[Any]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        if path.suffix == ".csv":
+            reader = csv.reader(handle)
+            if next(reader, None) != list(COLUMNS):
+                raise ValueError(f"{path}: the header is not {','.join(COLUMNS)}")
+            yield from ([int(r[0]), *r[1:]] for r in reader)
+        else:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    item = json.loads(line)
+                    yield [item[c] for c in COLUMNS]
+                except (json.JSONDecodeError, KeyError, TypeError) as err:
+                    raise ValueError(f"{path}, line {number}: not an audit event ({err})") from None

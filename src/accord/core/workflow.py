@@ -1,0 +1,190 @@
+"""The case workflow of DESIGN.md §4 as data: states, the steps between them, and who may take each.
+
+Pure: no database and no web framework. The Django use cases in ``accord.cases.actions`` carry
+the steps out (locking, re-screening, reservations, the audit log); views, API and CLI only ask
+this table what a role may do next. Roles are the strings of ``accounts.Role``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    DRAFT = "draft"  # never stored: a case is screened in the transaction that opens it
+    SCREENED = "screened"
+    LEGAL_REVIEW = "legal_review"
+    APPROVED = "approved"
+    REFERRED = "referred"
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    IN_TRANSIT = "in_transit"
+    HANDED_OVER = "handed_over"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    BLOCKED = "blocked"
+    ON_HOLD = "on_hold"
+    WITHDRAWN = "withdrawn"
+
+
+class Step(StrEnum):
+    SUBMIT = "submit"
+    SEND_BACK = "send_back"
+    APPROVE = "approve"
+    REFER = "refer"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    SCHEDULE = "schedule"
+    DEPART = "depart"
+    HAND_OVER = "hand_over"
+    CLOSE = "close"
+    WITHDRAW = "withdraw"
+    RESCREEN = "rescreen"
+
+
+CASE_OFFICER, LEGAL_REVIEWER, RECEIVING_OFFICER = "case_officer", "legal_reviewer", "receiving_officer"
+
+# A case in one of these states is over: it frees the person for a new case under the agreement.
+ENDED = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN})
+# Before handover the person has not been moved: a hold or a new bar can still stop the move.
+NOT_YET_MOVED = frozenset(
+    {
+        State.SCREENED,
+        State.LEGAL_REVIEW,
+        State.APPROVED,
+        State.REFERRED,
+        State.ACCEPTED,
+        State.SCHEDULED,
+        State.IN_TRANSIT,
+    }
+)
+# States in which the receiving state has the case in front of it (and keeps seeing it after).
+REFERRED = frozenset(
+    {State.REFERRED, State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT, State.HANDED_OVER, State.CLOSED, State.REJECTED}
+)
+# States that mean an approved move: a barred person must never be in one.
+PAST_APPROVAL = frozenset(
+    {State.APPROVED, State.REFERRED, State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT, State.HANDED_OVER}
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    step: Step
+    label: str
+    sources: frozenset[State]
+    target: State
+    roles: frozenset[str]
+    # Screen again on the day and refuse when the person is barred: every step that moves the
+    # person nearer the border does; recording what already happened (close) does not.
+    rescreens: bool
+    needs_reason: bool = False
+    help: str = ""
+
+
+def _t(
+    step: Step,
+    label: str,
+    sources: set[State],
+    target: State,
+    roles: set[str],
+    *,
+    rescreens: bool = True,
+    needs_reason: bool = False,
+    help: str = "",
+) -> Transition:
+    return Transition(step, label, frozenset(sources), target, frozenset(roles), rescreens, needs_reason, help)
+
+
+TRANSITIONS: dict[Step, Transition] = {
+    t.step: t
+    for t in (
+        _t(Step.SUBMIT, "Submit for legal review", {State.SCREENED}, State.LEGAL_REVIEW, {CASE_OFFICER}),
+        _t(
+            Step.SEND_BACK,
+            "Send back to the case officer",
+            {State.LEGAL_REVIEW},
+            State.SCREENED,
+            {LEGAL_REVIEWER},
+            rescreens=False,
+            needs_reason=True,
+        ),
+        _t(
+            Step.APPROVE,
+            "Approve",
+            {State.LEGAL_REVIEW},
+            State.APPROVED,
+            {LEGAL_REVIEWER},
+            help="By a legal reviewer who neither screened nor submitted the case. A review point needs a written reason.",
+        ),
+        _t(
+            Step.REFER,
+            "Refer to the receiving state",
+            {State.APPROVED},
+            State.REFERRED,
+            {CASE_OFFICER},
+            help="Sends the minimum record (identity, nationality, placement) to the receiving state.",
+        ),
+        _t(
+            Step.ACCEPT,
+            "Accept",
+            {State.REFERRED},
+            State.ACCEPTED,
+            {RECEIVING_OFFICER},
+            help="Reserves a place in the facility; a full facility or an exhausted quota gives a waitlist position.",
+        ),
+        _t(
+            Step.REJECT,
+            "Reject",
+            {State.REFERRED, State.ACCEPTED},
+            State.REJECTED,
+            {RECEIVING_OFFICER},
+            rescreens=False,
+            needs_reason=True,
+        ),
+        _t(Step.SCHEDULE, "Schedule the move", {State.ACCEPTED}, State.SCHEDULED, {CASE_OFFICER}),
+        _t(Step.DEPART, "Record departure", {State.SCHEDULED}, State.IN_TRANSIT, {CASE_OFFICER}),
+        _t(Step.HAND_OVER, "Confirm handover", {State.IN_TRANSIT}, State.HANDED_OVER, {RECEIVING_OFFICER}),
+        _t(Step.CLOSE, "Close", {State.HANDED_OVER}, State.CLOSED, {CASE_OFFICER}, rescreens=False),
+        _t(
+            Step.WITHDRAW,
+            "Withdraw",
+            {
+                State.SCREENED,
+                State.LEGAL_REVIEW,
+                State.APPROVED,
+                State.REFERRED,
+                State.ACCEPTED,
+                State.SCHEDULED,
+                State.BLOCKED,
+                State.ON_HOLD,
+            },
+            State.WITHDRAWN,
+            {CASE_OFFICER},
+            rescreens=False,
+            needs_reason=True,
+        ),
+        _t(
+            Step.RESCREEN,
+            "Screen again",
+            {State.SCREENED, State.BLOCKED},
+            State.SCREENED,
+            {CASE_OFFICER},
+            rescreens=False,  # it screens, and a bar sends the case to blocked instead of refusing
+            help="Applies today's data and rules; a bar moves the case to blocked, its removal back to screened.",
+        ),
+    )
+}
+
+
+def steps_for(state: str, role: str) -> list[Transition]:
+    """The steps a role may take from a state, in workflow order."""
+    return [t for t in TRANSITIONS.values() if state in t.sources and role in t.roles]
+
+
+def transition(step: str) -> Transition:
+    try:
+        return TRANSITIONS[Step(step)]
+    except ValueError:
+        raise ValueError(f"unknown step {step!r}; known: {', '.join(Step)}") from None

@@ -1,0 +1,101 @@
+"""Filing and lifting legal holds. A hold stops every open move of the person in the transaction
+that files it; lifting the last one sends the held cases back to screening."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.accounts.permissions import Can, require
+from accord.audit.services import record
+from accord.cases import actions
+from accord.cases.services import CaseError
+from accord.holds.models import LegalHold
+from accord.people.models import Person
+from accord.people.services import update_person
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+def file_hold(person: Person, *, kind: str, reference: str, document: File, user: User, note: str = "") -> LegalHold:
+    """Record a hold with its reference and document; every case of the person not yet handed
+    over goes to ``on_hold`` at once, giving back its place."""
+    require(user, Can.FILE_HOLDS)
+    _check(kind, reference, document)
+    digest = _sha256(document)
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        hold = LegalHold(
+            person=locked,
+            kind=kind,
+            reference=reference.strip(),
+            document_name=document.name.rsplit("/", 1)[-1][:255] if document.name else "document",
+            document_sha256=digest,
+            filed_by=user,
+            note=note.strip(),
+        )
+        hold.document.save(hold.document_name, document, save=False)
+        hold.save()
+        why = f"{hold.get_kind_display()} {hold.reference}"
+        record(user, "hold.file", "hold", str(hold.pk), after=_state(hold), reason=why)
+        actions.hold_open_cases(locked, actor=user, reason=why)
+        if locked.legal_hold is not True:
+            update_person(locked, {"legal_hold": "true"}, user=user, reason=f"hold filed: {why}")
+    person.refresh_from_db()
+    return hold
+
+
+def lift_hold(hold: LegalHold, *, user: User, reason: str) -> LegalHold:
+    """Lift a hold. When no other hold remains, the person's cases are screened again and start
+    over from ``screened``; they never return straight to where they were."""
+    require(user, Can.LIFT_HOLDS)
+    if not reason.strip():
+        raise CaseError("Lifting a hold needs a reason (the order or decision that ends it)")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=hold.person_id)
+        locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if not locked.active:
+            raise CaseError(f"Hold {locked.pk} was already lifted on {locked.lifted_at:%Y-%m-%d}")
+        before = _state(locked)
+        locked.lifted_by, locked.lifted_at, locked.lift_reason = user, timezone.now(), reason.strip()
+        locked.save()
+        record(user, "hold.lift", "hold", str(locked.pk), before=before, after=_state(locked), reason=reason.strip())
+        if not person.holds.filter(lifted_at=None).exists():
+            update_person(person, {"legal_hold": "false"}, user=user, reason=f"hold {locked.pk} lifted")
+            actions.resume_held_cases(person, actor=user, reason=f"hold {locked.pk} lifted: {reason.strip()}")
+    return locked
+
+
+def _check(kind: str, reference: str, document: File) -> None:
+    if kind not in LegalHold.Kind.values:
+        raise CaseError(f"kind: {kind!r} is not one of {', '.join(LegalHold.Kind.values)}")
+    if not reference.strip():
+        raise CaseError("reference: a hold needs its docket, order or claim number")
+    if len(reference.strip()) > 200:
+        raise CaseError("reference: longer than 200 characters")
+    if document is None or not document.size:
+        raise CaseError("document: a hold needs its document (the order, petition or claim)")
+    if document.size > MAX_DOCUMENT_BYTES:
+        raise CaseError(f"document: larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+
+
+def _sha256(document: File) -> str:
+    digest = hashlib.sha256()
+    for chunk in document.chunks():
+        digest.update(chunk)
+    document.seek(0)
+    return digest.hexdigest()
+
+
+def _state(hold: LegalHold) -> dict[str, object]:
+    return {
+        "person": hold.person.person_id,
+        "kind": hold.kind,
+        "reference": hold.reference,
+        "document_sha256": hold.document_sha256,
+        "active": hold.active,
+    }

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from accord.accounts.permissions import Can, require
+from accord.cases.services import CaseError
+from accord.holds.models import LegalHold
+from accord.holds.services import file_hold, lift_hold
+from accord.people.models import Person
+
+
+@login_required
+@require_POST
+def file_hold_page(request: HttpRequest, person_id: str) -> HttpResponse:
+    require(request.user, Can.FILE_HOLDS)  # type: ignore[arg-type]
+    person = get_object_or_404(Person, person_id=person_id)
+    document = request.FILES.get("document")
+    try:
+        hold = file_hold(
+            person,
+            kind=request.POST.get("kind", ""),
+            reference=request.POST.get("reference", ""),
+            document=document,  # type: ignore[arg-type]
+            note=request.POST.get("note", ""),
+            user=request.user,  # type: ignore[arg-type]
+        )
+    except CaseError as err:
+        messages.error(request, f"Hold not filed: {err}")
+    else:
+        held = person.cases.filter(state="on_hold").count()
+        messages.success(request, f"{hold} filed; {held} case(s) of {person.person_id} on hold.")
+    return redirect("person", person_id=person.person_id)
+
+
+@login_required
+@require_POST
+def lift_hold_page(request: HttpRequest, hold_id: int) -> HttpResponse:
+    require(request.user, Can.LIFT_HOLDS)  # type: ignore[arg-type]
+    hold = get_object_or_404(LegalHold.objects.select_related("person"), pk=hold_id)
+    try:
+        lift_hold(hold, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    except CaseError as err:
+        messages.error(request, f"Hold not lifted: {err}")
+    else:
+        messages.success(request, f"{hold} lifted.")
+    return redirect("person", person_id=hold.person.person_id)
+
+
+@login_required
+def hold_document(request: HttpRequest, hold_id: int) -> FileResponse:
+    require(request.user, Can.VIEW_HOLDS)  # type: ignore[arg-type]
+    hold = get_object_or_404(LegalHold, pk=hold_id)
+    return FileResponse(hold.document.open("rb"), as_attachment=True, filename=hold.document_name)

@@ -1,0 +1,35 @@
+"""Fixtures for every test that touches the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TRANSACTIONAL = {"transactional_db", "live_server", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def append_only_audit_between_flushes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The audit table refuses DELETE and TRUNCATE, which Django uses to empty the database after a
+    transactional test. Such a test runs with the triggers in place; they are removed just before
+    the flush and installed again at the start of the next one. Other tests roll back and need nothing."""
+    if not TRANSACTIONAL & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    from accord.audit import triggers
+
+    triggers.install(connection)
+    yield
+    triggers.remove(connection)
+
+
+@pytest.fixture(autouse=True)
+def documents_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
+    """Uploaded hold documents land in the test's own folder, not in the working tree."""
+    settings.MEDIA_ROOT = tmp_path / "documents"

@@ -1,0 +1,256 @@
+"""The workflow's use cases on a real database: the path of a case from screening to closure, and
+every way a step is refused (role, four eyes, a bar found on the day, a hold, a full facility)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+
+from accord.accounts.models import Role, User
+from accord.audit.selectors import history
+from accord.capacity.models import Reservation
+from accord.capacity.selectors import live_reservation, waitlist_position
+from accord.cases import actions
+from accord.cases.actions import Refused
+from accord.cases.models import Case
+from accord.cases.services import CaseError, open_case
+from accord.facilities.models import Facility
+from accord.holds.services import file_hold, lift_hold
+from accord.people.models import Person
+from accord.people.services import update_person
+
+# A Venezuelan felon: El Salvador's agreement places him in CECOT (a prison place is reserved).
+FELON = {"nationalities": "VE", "conviction": "felony"}
+
+
+@pytest.fixture
+def crew(users: dict[str, User], facilities: None) -> dict[str, User]:
+    """The demo's people plus a second legal reviewer, so four eyes can be satisfied and tested."""
+    second = User.objects.create_user(username="reviewer2", password="x" * 12, role=Role.LEGAL_REVIEWER)
+    return {**users, "reviewer2": second}
+
+
+def walk(case: Case, crew: dict[str, User], *steps: str) -> Case:
+    actor = {
+        "submit": "officer",
+        "approve": "reviewer",
+        "refer": "officer",
+        "accept": "salvador",
+        "reject": "salvador",
+        "schedule": "officer",
+        "depart": "officer",
+        "hand_over": "salvador",
+        "close": "officer",
+    }
+    for step in steps:
+        case = actions.take_step(case.pk, step, user=crew[actor[step]], reason="tested")
+    return case
+
+
+def order() -> ContentFile[bytes]:
+    return ContentFile(b"ORDER: removal stayed pending the habeas petition.", name="order.txt")
+
+
+def test_a_case_goes_from_screening_to_closure_and_the_place_follows(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("W1", **FELON)
+    case = open_case(person, "us-sv-2025", user=crew["officer"])
+    assert (case.state, case.placement) == ("screened", "prison")
+    case = walk(case, crew, "submit", "approve", "refer")
+    assert case.referral is not None and "protection" not in case.referral and case.referral["facility"] == "cecot"
+    case = walk(case, crew, "accept")
+    assert (case.state, live_reservation(case.pk).status) == ("accepted", "held")  # type: ignore[union-attr]
+    case = walk(case, crew, "schedule", "depart", "hand_over")
+    assert (case.state, live_reservation(case.pk).status) == ("handed_over", "occupied")  # type: ignore[union-attr]
+    case = walk(case, crew, "close")
+    assert case.state == "closed"
+    actions_logged = [e.action for e in history("case", str(case.pk))]
+    assert actions_logged == [
+        "case.open",
+        "case.submit",
+        "case.approve",
+        "case.refer",
+        "case.accept",
+        "case.schedule",
+        "case.depart",
+        "case.hand_over",
+        "case.close",
+    ]
+
+
+def test_four_eyes_the_screener_or_submitter_cannot_approve(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = open_case(make_person("W2"), "us-sv-2025", user=crew["officer"])
+    walk(case, crew, "submit")
+    Case.objects.filter(pk=case.pk).update(submitted_by=crew["reviewer"])  # the reviewer submitted it
+    with pytest.raises(Refused, match="Four eyes"):
+        actions.approve(case.pk, user=crew["reviewer"])
+    assert Case.objects.get(pk=case.pk).state == "legal_review"
+    assert actions.approve(case.pk, user=crew["reviewer2"]).state == "approved"
+
+
+@pytest.mark.parametrize(
+    ("role_user", "step"),
+    [
+        ("officer", "approve"),
+        ("reviewer", "submit"),
+        ("salvador", "submit"),
+        ("admin", "submit"),
+        ("monitor", "submit"),
+    ],
+)
+def test_a_role_may_take_only_its_own_steps(
+    crew: dict[str, User], make_person: Callable[..., Person], role_user: str, step: str
+) -> None:
+    case = open_case(make_person("W3"), "us-sv-2025", user=crew["officer"])
+    if step == "approve":
+        walk(case, crew, "submit")
+    before = Case.objects.get(pk=case.pk).state
+    with pytest.raises(CaseError):
+        actions.take_step(case.pk, step, user=crew[role_user])
+    assert Case.objects.get(pk=case.pk).state == before
+
+
+def test_only_the_receiving_state_accepts(crew: dict[str, User], make_person: Callable[..., Person]) -> None:
+    caracas = User.objects.create_user(username="caracas", role=Role.RECEIVING_OFFICER, receiving_state="VE")
+    case = walk(open_case(make_person("W4"), "us-sv-2025", user=crew["officer"]), crew, "submit", "approve", "refer")
+    with pytest.raises(CaseError, match="no case"):
+        actions.accept(case.pk, user=caracas)
+    assert Case.objects.get(pk=case.pk).state == "referred"
+
+
+def test_a_bar_found_at_a_later_step_refuses_it_and_changes_nothing(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("W5")
+    case = walk(open_case(person, "us-sv-2025", user=crew["officer"]), crew, "submit", "approve")
+    # The record changes behind the workflow's back (a raw update, as a bad migration might do).
+    Person.objects.filter(pk=person.pk).update(status="citizen")
+    events = len(history("case", str(case.pk)))
+    with pytest.raises(Refused) as refused:
+        actions.refer(case.pk, user=crew["officer"])
+    assert "us/citizen" in str(refused.value) and any(r["rule_id"] == "us/citizen" for r in refused.value.rules)
+    assert any("1101(a)(3)" in r["citation"] for r in refused.value.rules)
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.state, stored.outcome) == ("approved", "eligible")
+    assert len(history("case", str(case.pk))) == events
+
+
+def test_an_edit_that_bars_blocks_the_case_at_once_and_frees_its_place(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("W6", **FELON)
+    case = walk(open_case(person, "us-sv-2025", user=crew["officer"]), crew, "submit", "approve", "refer", "accept")
+    update_person(
+        person,
+        {"date_of_birth": dt.date.today().replace(year=dt.date.today().year - 15).isoformat()},
+        user=crew["officer"],
+        reason="birth certificate",
+    )
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.state == "blocked" and "placement/minor" in stored.failing_rules
+    assert live_reservation(case.pk) is None
+    assert Reservation.objects.get(case=case).status == "cancelled"
+
+
+def test_approving_a_review_point_needs_a_reason_and_a_new_one_later_refuses(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("W7", removal_order="")  # unknown order: review
+    case = walk(open_case(person, "us-sv-2025", user=crew["officer"]), crew, "submit")
+    assert case.outcome == "review"
+    with pytest.raises(Refused, match="written reason"):
+        actions.approve(case.pk, user=crew["reviewer"])
+    case = actions.approve(case.pk, user=crew["reviewer"], reason="Order of 2025-03-01 seen in the file")
+    assert case.state == "approved"
+    update_person(person, {"protection": ""}, user=crew["officer"], reason="protection file lost")
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.state, stored.outcome) == ("approved", "review")  # not barred: the next step decides
+    with pytest.raises(Refused, match="new review points") as refused:
+        actions.refer(case.pk, user=crew["officer"])
+    assert {r["rule_id"] for r in refused.value.rules} == {
+        "us/asylee-refugee",
+        "us/protection-pending",
+        "us/withholding",
+    }
+    assert Case.objects.get(pk=case.pk).state == "approved"
+
+
+def test_a_hold_stops_every_open_case_and_lifting_it_restarts_screening(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("W8", **FELON)
+    scheduled = walk(
+        open_case(person, "us-sv-2025", user=crew["officer"]),
+        crew,
+        *("submit", "approve", "refer", "accept", "schedule"),
+    )
+    other = open_case(person, "us-ve-2025", user=crew["officer"])
+    hold = file_hold(person, kind="stay_of_removal", reference="25-cv-123", document=order(), user=crew["officer"])
+    for case in (scheduled, other):
+        stored = Case.objects.get(pk=case.pk)
+        assert stored.state == "on_hold", stored
+    assert Case.objects.get(pk=scheduled.pk).held_from == "scheduled"
+    assert live_reservation(scheduled.pk) is None
+    assert Person.objects.get(pk=person.pk).legal_hold is True
+    with pytest.raises(CaseError):
+        actions.depart(scheduled.pk, user=crew["officer"])
+    with pytest.raises(Exception, match="may not lift"):
+        lift_hold(hold, user=crew["officer"], reason="order vacated")
+    lift_hold(hold, user=crew["reviewer"], reason="Stay vacated on 2025-05-01")
+    resumed = Case.objects.get(pk=scheduled.pk)
+    assert (resumed.state, resumed.approved_by, resumed.held_from) == ("screened", None, "")
+    assert Person.objects.get(pk=person.pk).legal_hold is False
+
+
+def test_a_hold_needs_a_reference_and_a_document(crew: dict[str, User], make_person: Callable[..., Person]) -> None:
+    person = make_person("W9")
+    case = open_case(person, "us-sv-2025", user=crew["officer"])
+    with pytest.raises(CaseError, match="reference"):
+        file_hold(person, kind="court_order", reference=" ", document=order(), user=crew["officer"])
+    with pytest.raises(CaseError, match="document"):
+        file_hold(
+            person, kind="court_order", reference="X-1", document=ContentFile(b"", name="e.txt"), user=crew["officer"]
+        )
+    assert Case.objects.get(pk=case.pk).state == "screened"
+
+
+def test_a_full_facility_gives_a_waitlist_position_and_a_freed_place_goes_to_the_first_in_line(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    Facility.objects.filter(code="cecot").update(capacity=1)
+    cases = [
+        walk(
+            open_case(make_person(f"Q{i}", **FELON), "us-sv-2025", user=crew["officer"]),
+            crew,
+            "submit",
+            "approve",
+            "refer",
+        )
+        for i in range(3)
+    ]
+    first, second, third = (actions.accept(c.pk, user=crew["salvador"]) for c in cases)
+    assert [c.state for c in (first, second, third)] == ["accepted", "referred", "referred"]
+    assert [waitlist_position(live_reservation(c.pk)) for c in (second, third)] == [1, 2]  # type: ignore[arg-type]
+    actions.reject(first.pk, user=crew["salvador"], reason="no longer wanted")
+    assert Case.objects.get(pk=second.pk).state == "accepted"
+    assert waitlist_position(live_reservation(third.pk)) == 1  # type: ignore[arg-type]
+
+
+def test_the_admin_cannot_change_a_case(crew: dict[str, User], make_person: Callable[..., Person], client: Any) -> None:
+    admin = crew["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    case = open_case(make_person("W10", status="citizen"), "us-sv-2025", user=crew["officer"])
+    assert case.state == "blocked"
+    client.force_login(admin)
+    response = client.post(f"/admin/cases/case/{case.pk}/change/", {"state": "approved", "outcome": "eligible"})
+    assert response.status_code == 403
+    assert Case.objects.get(pk=case.pk).state == "blocked"
+    assert client.get(f"/admin/cases/case/{case.pk}/change/").status_code == 200  # it may look
