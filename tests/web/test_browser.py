@@ -418,3 +418,93 @@ def test_the_watch_catches_a_csp_violation(browse: Browser) -> None:
         browse.page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
     with pytest.raises(AssertionError, match="style-src"):
         browse.checked()
+
+
+def switch_user(browse: Browser, username: str) -> None:
+    browse.page.context.clear_cookies()
+    browse.log_in(username)
+
+
+def take(browse: Browser, case_id: int, label: str, reason: str = "") -> Page:
+    """Press a step's button on the case page (filling its reason) and land on the case page again."""
+    page = browse.visit(f"/cases/{case_id}/")
+    form = page.locator("form.step").filter(has=page.get_by_role("button", name=label))
+    if reason:
+        form.get_by_label(re.compile("Reason")).fill(reason)
+    with page.expect_navigation():
+        form.get_by_role("button", name=label).click()
+    browse.checked()
+    return page
+
+
+def test_a_case_moves_through_four_hands_each_seeing_only_their_steps(
+    browse: Browser, make_person: Callable[..., Person], users: dict[str, User]
+) -> None:
+    person = make_person("P300", family_name="Pérez", nationalities="VE", conviction="felony")
+    case = open_case(person, "us-sv-2025", user=users["officer"])
+    browse.log_in("officer")
+    page = take(browse, case.pk, "Submit for legal review")
+    expect(page.locator("p.message")).to_contain_text("is now legal review")
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)  # the submitter never approves
+
+    switch_user(browse, "reviewer")
+    queue = browse.visit("/cases/queue/")
+    expect(queue.locator("table.cases tbody")).to_contain_text("PÉREZ")
+    page = take(browse, case.pk, "Approve", reason="Notice served 2025-03-01; no fear claim made")
+    expect(page.locator("dl.record").first).to_contain_text("Approved by")
+
+    switch_user(browse, "officer")
+    page = take(browse, case.pk, "Refer to the receiving state")
+
+    switch_user(browse, "salvador")
+    page = browse.visit(f"/cases/{case.pk}/")
+    expect(page.get_by_role("heading", name="Record sent by the sending state")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("no fear claim made")  # the reviewer's note (8 C.F.R. §208.6)
+    page = take(browse, case.pk, "Accept")
+    expect(page.locator("dl.record").first).to_contain_text("Centro de Confinamiento del Terrorismo (CECOT): held")
+    browse.shoot("case-accepted")
+    assert Case.objects.get(pk=case.pk).state == State.ACCEPTED
+
+
+def test_a_refused_step_says_which_rule_and_changes_nothing(
+    browse: Browser, make_person: Callable[..., Person], users: dict[str, User]
+) -> None:
+    person = make_person("P301", family_name="Ruiz")
+    case = open_case(person, "us-sv-2025", user=users["officer"])
+    Person.objects.filter(pk=person.pk).update(status="citizen")  # stale record found out on the day
+    browse.log_in("officer")
+    page = take(browse, case.pk, "Submit for legal review")
+    expect(page.locator("p.message.error")).to_contain_text("us/citizen")
+    expect(page.locator("p.message.error")).to_contain_text("8 U.S.C. §1101(a)(3)")
+    assert Case.objects.get(pk=case.pk).state == State.SCREENED
+
+
+def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
+    browse: Browser, make_person: Callable[..., Person], users: dict[str, User], tmp_path: Path
+) -> None:
+    from accord.cases import actions
+
+    person = make_person("P302", family_name="Soto", nationalities="VE", conviction="felony")
+    case = open_case(person, "us-sv-2025", user=users["officer"])
+    reviewer2 = User.objects.create_user(username="reviewer2", password=PASSWORD, role="legal_reviewer")
+    for step, user in [("submit", "officer"), ("refer", "officer"), ("accept", "salvador"), ("schedule", "officer")]:
+        if step == "refer":
+            actions.approve(case.pk, user=reviewer2, reason="Third-country notice served")
+        actions.take_step(case.pk, step, user=users[user])
+    order = tmp_path / "stay-order.pdf"
+    order.write_bytes(b"%PDF-1.4 stay of removal")
+    browse.log_in("officer")
+    page = browse.visit("/people/P302/")
+    page.get_by_text("File a hold").click()
+    form = page.locator("form.hold")
+    form.get_by_label("Kind").select_option("stay_of_removal")
+    form.get_by_label("Reference").fill("25-cv-0042")
+    form.get_by_label("Document").set_input_files(str(order))
+    with page.expect_navigation():
+        form.get_by_role("button", name="File the hold").click()
+    browse.checked()
+    expect(page.locator("p.message")).to_contain_text("1 case(s) of P302 on hold")
+    expect(page.locator("table.holds")).to_contain_text("25-cv-0042")
+    browse.shoot("person-on-hold")
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.state, stored.held_from) == (State.ON_HOLD, State.SCHEDULED)

@@ -41,7 +41,15 @@ from accord.capacity.models import Reservation
 from accord.capacity.selectors import current_usage, live_reservation, occupancy, waitlist_position
 from accord.cases.actions import Refused, next_steps, take_step
 from accord.cases.models import Case
-from accord.cases.selectors import CaseFilters, case_history, case_list, get_case, outcome_counts, work_queue
+from accord.cases.selectors import (
+    CaseFilters,
+    case_history,
+    case_list,
+    get_case,
+    outcome_counts,
+    sees_legal_notes,
+    work_queue,
+)
 from accord.cases.services import CaseError, explanation_json, open_case, screen_person_against
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
@@ -277,7 +285,7 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
             "reservation": _reservation_out(reservation) if reservation else None,
             "referral": case.referral,
             "scheduled_for": case.scheduled_for,
-            "state_reason": case.state_reason,
+            "state_reason": case.state_reason if sees_legal_notes(user) or case.state == "rejected" else "",
         }
     return out
 

@@ -9,7 +9,7 @@ from django.db import connection
 
 from accord.accounts.models import User
 from accord.audit.models import AuditEvent, AuditHead
-from accord.core.audit import GENESIS, canonical, event_hash
+from accord.core.audit import COLUMNS, GENESIS, canonical, check_fields, event_hash
 
 
 def record(
@@ -38,12 +38,9 @@ def record(
         body=canonical({"before": before, "after": after, "reason": reason}),
         prev_hash=head.hash,
     )
-    event.hash = event_hash(
-        [
-            getattr(event, c)
-            for c in ("seq", "at", "actor", "actor_role", "action", "object_type", "object_id", "body", "prev_hash")
-        ]
-    )
+    fields = [getattr(event, c) for c in COLUMNS[:-1]]
+    check_fields(fields)
+    event.hash = event_hash(fields)
     event.save(force_insert=True)
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -97,7 +98,7 @@ def queue_counts(user: User) -> dict[str, int]:
 @dataclass(frozen=True)
 class HistoryEntry:
     seq: int
-    at: object
+    at: dt.datetime
     actor: str
     action: str
     object_type: str
@@ -110,7 +111,7 @@ class HistoryEntry:
     def changes(self) -> list[tuple[str, tuple[object, object]]]:
         """(field, (before, after)) for every field that differs: what a history table shows."""
         before, after = self.before or {}, self.after or {}
-        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+        keys = [k for k in {**before, **after} if (before.get(k) or None) != (after.get(k) or None)]
         return [(k, (before.get(k), after.get(k))) for k in keys]
 
 
@@ -127,7 +128,7 @@ def case_history(user: User, case: Case) -> list[HistoryEntry] | None:
     return [
         HistoryEntry(
             seq=e.seq,
-            at=e.at,
+            at=e.when,
             actor=e.actor,
             action=e.action,
             object_type=e.object_type,
@@ -145,3 +146,9 @@ def _redacted(values: dict[str, object] | None, hide: bool) -> dict[str, object]
         return values
     kept = [r for r in str(values["failing_rules"]).split(";") if r and r not in PROTECTION_RULES]
     return {**values, "failing_rules": ";".join(kept)}
+
+
+def sees_legal_notes(user: User) -> bool:
+    """The reviewer's approval reason and the reasons of sending-side steps may discuss protection
+    or fear claims (8 C.F.R. §208.6): only those who may see protection data read them."""
+    return can(user, Can.VIEW_PROTECTION)

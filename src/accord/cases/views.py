@@ -12,7 +12,15 @@ from accord.accounts.permissions import Can, can, redact_explanation, require
 from accord.capacity.selectors import live_reservation, waitlist_position
 from accord.cases import actions
 from accord.cases.models import Outcome, State
-from accord.cases.selectors import CaseFilters, case_history, case_list, get_case, queue_counts, work_queue
+from accord.cases.selectors import (
+    CaseFilters,
+    case_history,
+    case_list,
+    get_case,
+    queue_counts,
+    sees_legal_notes,
+    work_queue,
+)
 from accord.cases.services import CaseError, open_case
 from accord.core.screening import default_dataset
 from accord.people.models import Person
@@ -58,6 +66,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "waitlist_position": waitlist_position(reservation) if reservation else None,
         "history": case_history(user, case),  # type: ignore[arg-type]
         "sees_record": can(user, Can.VIEW_PEOPLE),  # type: ignore[arg-type]
+        "sees_legal_notes": sees_legal_notes(user),  # type: ignore[arg-type]
     }
     return render(request, "cases/detail.html", context)
 
