@@ -11,12 +11,19 @@ import pytest
 TRANSACTIONAL = {"transactional_db", "live_server", "django_db_serialized_rollback"}
 
 
+def _transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool(TRANSACTIONAL & set(request.fixturenames))
+
+
 @pytest.fixture(autouse=True)
 def append_only_audit_between_flushes(request: pytest.FixtureRequest) -> Iterator[None]:
     """The audit table refuses DELETE and TRUNCATE, which Django uses to empty the database after a
     transactional test. Such a test runs with the triggers in place; they are removed just before
     the flush and installed again at the start of the next one. Other tests roll back and need nothing."""
-    if not TRANSACTIONAL & set(request.fixturenames):
+    if not _transactional(request):
         yield
         return
     request.getfixturevalue("transactional_db")

@@ -254,3 +254,29 @@ def test_the_admin_cannot_change_a_case(crew: dict[str, User], make_person: Call
     assert response.status_code == 403
     assert Case.objects.get(pk=case.pk).state == "blocked"
     assert client.get(f"/admin/cases/case/{case.pk}/change/").status_code == 200  # it may look
+
+
+def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    day = dt.date(2024, 6, 3)  # us-mx-chnv was in force: 30,000 CHNV nationals a month
+    mexico = User.objects.create_user(username="mexico", role=Role.RECEIVING_OFFICER, receiving_state="MX")
+    cases = []
+    for i in range(3):
+        case = open_case(make_person(f"MX{i}", nationalities="VE"), "us-mx-chnv", user=crew["officer"], day=day)
+        for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
+            case = actions.take_step(case.pk, step, user=crew[user], reason="tested", day=day)
+        cases.append(case)
+    # 29,999 of June's places already used (people admitted and since moved on).
+    Reservation.objects.bulk_create(
+        Reservation(case=cases[2], agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released")
+        for _ in range(29_999)
+    )
+    last = actions.accept(cases[0].pk, user=mexico, day=day)
+    waiting = actions.accept(cases[1].pk, user=mexico, day=day)
+    assert (last.state, waiting.state) == ("accepted", "referred")
+    assert waitlist_position(live_reservation(waiting.pk)) == 1  # type: ignore[arg-type]
+    counted = Reservation.objects.filter(quota_month="2024-06").exclude(status__in=("waiting", "cancelled")).count()
+    assert counted == 30_000
+    july = actions.accept(cases[1].pk, user=mexico, day=dt.date(2024, 7, 1))  # a new month, a new quota
+    assert july.state == "accepted" and live_reservation(july.pk).quota_month == "2024-07"  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from accord.accounts.models import Role, User
+from accord.accounts.services import access_of, record_access_change
 from accord.cases.models import Case
 from accord.cases.services import CaseError, open_case
 from accord.core.population import generate_population
@@ -92,11 +93,13 @@ def _users() -> list[DemoUser]:
     with transaction.atomic():
         for username, role, state in DEMO_USERS:
             password = secrets.token_urlsafe(9)
-            user, _ = User.objects.get_or_create(username=username)
+            user, created = User.objects.get_or_create(username=username)
+            before = None if created else access_of(user)
             user.role, user.receiving_state = role, state
             user.is_staff = user.is_superuser = role == Role.ADMIN
             user.set_password(password)
             user.save()
+            record_access_change(user, before, by=None, reason="demo users")
             made.append(DemoUser(username, role, state, password))
     return made
 
