@@ -196,7 +196,9 @@ def test_a_hold_stops_every_open_case_and_lifting_it_restarts_screening(
     for case in (scheduled, other):
         stored = Case.objects.get(pk=case.pk)
         assert stored.state == "on_hold", stored
-    assert Case.objects.get(pk=scheduled.pk).held_from == "scheduled"
+    held = Case.objects.get(pk=scheduled.pk)
+    assert held.held_from == "scheduled"
+    assert "us/legal-hold" in held.failing_rules.split(";")  # its page says what holds it
     assert live_reservation(scheduled.pk) is None
     assert Person.objects.get(pk=person.pk).legal_hold is True
     with pytest.raises(CaseError):
@@ -269,7 +271,9 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
         cases.append(case)
     # 29,999 of June's places already used (people admitted and since moved on).
     Reservation.objects.bulk_create(
-        Reservation(case=cases[2], agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released")
+        Reservation(
+            case=cases[2], agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released"
+        )
         for _ in range(29_999)
     )
     last = actions.accept(cases[0].pk, user=mexico, day=day)

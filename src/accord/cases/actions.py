@@ -231,12 +231,13 @@ def resume_held_cases(person: Person, *, actor: User | None, reason: str, day: d
 def review_open_cases(person: Person, *, actor: User | None, reason: str, day: dt.date | None = None) -> list[Case]:
     """After the record changed: screen every case not yet handed over again. A case the new
     facts bar is blocked at once (its place given back); otherwise the new screening is kept and
-    the next step decides. Runs inside the caller's transaction, with the person locked."""
+    the next step decides. A held case keeps waiting, with its screening brought up to date.
+    Runs inside the caller's transaction, with the person locked."""
     blocked = []
-    for case in _locked_cases(person, NOT_YET_MOVED):
+    for case in _locked_cases(person, (*NOT_YET_MOVED, State.ON_HOLD)):
         case.before = _snapshot(case)  # type: ignore[attr-defined]
         result = _apply_screening(case, screen_person(person, case.agreement_id, day), actor)
-        if result.outcome == "barred":
+        if result.outcome == "barred" and case.state != State.ON_HOLD:
             _give_back_place(case, actor, reason)
             blocked.append(_finish(case, "block", actor, reason, target=State.BLOCKED))
         elif _snapshot(case) != case.before:  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from accord.accounts.permissions import Can, can, require
 from accord.cases.selectors import outcome_counts
 from accord.core.dataset import UnknownAgreementError
 from accord.core.screening import default_dataset
-from accord.facilities.models import Facility
+from accord.capacity.selectors import occupancy
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -49,11 +49,11 @@ def agreement_detail(request: HttpRequest, agreement_id: str) -> HttpResponse:
 @login_required
 def facility_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Can.VIEW_FACILITIES)  # type: ignore[arg-type]
-    return render(request, "facilities/list.html", {"facilities": Facility.objects.all()})
+    return render(request, "facilities/list.html", {"rows": occupancy()})
 
 
 @login_required
 def statistics(request: HttpRequest) -> HttpResponse:
     """De-identified figures for monitors and analysts: no names, no person ids."""
     require(request.user, Can.VIEW_STATISTICS)  # type: ignore[arg-type]
-    return render(request, "statistics.html", {"counts": outcome_counts(), "facilities": Facility.objects.all()})
+    return render(request, "statistics.html", {"counts": outcome_counts(), "occupancy": occupancy()})
