@@ -84,7 +84,9 @@ def test_an_export_verifies_offline_and_a_tampered_one_does_not(tmp_path: Path, 
             writer.writerow(COLUMNS)
             writer.writerows(rows)
         else:
-            handle.writelines(json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n" for row in rows)
+            handle.writelines(
+                json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n" for row in rows
+            )
     assert verify_export(path).ok
     path.write_text(path.read_text(encoding="utf-8").replace("é 3", "e 3"), encoding="utf-8")
     result = verify_export(path)
