@@ -26,7 +26,7 @@ def record(
     commits, or rolls back, with it."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit events are recorded inside the transaction of the change they record")
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+    head = lock_chain()
     event = AuditEvent(
         seq=head.seq + 1,
         at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
@@ -45,3 +45,11 @@ def record(
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
     return event
+
+
+def lock_chain() -> AuditHead:
+    """Lock the chain's head until the transaction ends. ``record`` does it; a use case that will
+    lock a facility calls it first, so every transaction takes the two in the same order (head,
+    then facility) and two of them never wait for each other."""
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+    return head

@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import transaction
 
 from accord.accounts.models import User
-from accord.audit.services import record
+from accord.audit.services import lock_chain, record
 from accord.capacity.models import PLACE_TAKEN, QUOTA_COUNTED, QuotaMonth, Reservation
 from accord.facilities.models import Facility
 
@@ -35,6 +35,7 @@ def claim(
     if facility_code is None and monthly_quota is None:
         return None
     _require_transaction()
+    lock_chain()  # the lock order of every transaction: audit head, then facility, then quota month
     facility = Facility.objects.select_for_update().get(code=facility_code) if facility_code else None
     month = day.strftime("%Y-%m") if monthly_quota is not None else ""
     full = facility is not None and _places_taken(facility) >= facility.capacity

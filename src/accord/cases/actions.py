@@ -415,7 +415,10 @@ def _fill_from_waitlist(freed: Reservation, *, exclude: int) -> None:
         case_id=exclude
     )
     for candidate in waiting.select_related("case").order_by("id")[:20]:
-        Person.objects.select_for_update().get(pk=candidate.case.person_id)  # person before case, as everywhere
+        # This transaction may already hold the audit head, which a step on that person would
+        # wait for while holding the person: skip a busy person rather than wait (no deadlock).
+        if Person.objects.select_for_update(skip_locked=True).filter(pk=candidate.case.person_id).first() is None:
+            continue
         case = Case.objects.select_for_update().select_related("person").get(pk=candidate.case_id)
         if case.state != State.REFERRED:
             continue

@@ -61,6 +61,7 @@ def import_people(
     created = updated = 0
     refused: list[FieldError] = []
     with transaction.atomic():
+        _lock_existing([r["person_id"] for r in records])
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
             # Locked: a concurrent step on one of these people waits for the import (person before case).
@@ -78,6 +79,16 @@ def import_people(
         if refused:  # raised inside the transaction: nothing of the file is kept
             raise RecordError(refused[:MAX_ERRORS_PER_CHECK], name, total=len(refused))
     return ImportResult(created, updated, len(records) - created - updated)
+
+
+def _lock_existing(person_ids: list[str]) -> None:
+    """Lock every stored person the file names before anything is written (and so before the
+    audit head is taken): a step on one of them waits for the import, or the import for it,
+    never both for each other."""
+    for start in range(0, len(person_ids), BATCH):
+        list(
+            Person.objects.select_for_update().filter(person_id__in=person_ids[start : start + BATCH]).values_list("pk")
+        )
 
 
 def _storable(frame: pl.DataFrame, source: str | None) -> pl.DataFrame:

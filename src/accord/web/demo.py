@@ -150,7 +150,9 @@ def _walk_workflow() -> int:
     actor_of = {"approve": reviewer, "accept": None, "hand_over": None}
     moved = 0
     for agreement_id in Case.objects.values_list("agreement_id", flat=True).distinct().order_by("agreement_id"):
-        eligible = Case.objects.filter(agreement_id=agreement_id, outcome="eligible", state="screened").order_by("-placement", "id")
+        eligible = Case.objects.filter(agreement_id=agreement_id, outcome="eligible", state="screened").order_by(
+            "-placement", "id"
+        )
         for case, stop in zip(list(eligible[: len(DEMO_STOPS)]), DEMO_STOPS, strict=False):
             for step in STEPS_TO[stop]:
                 actor = actor_of.get(step, officer) or receiving.get(case.receiving_state)

@@ -8,10 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accord.accounts.permissions import Can, can, require
+from accord.capacity.selectors import occupancy
 from accord.cases.selectors import outcome_counts
 from accord.core.dataset import UnknownAgreementError
 from accord.core.screening import default_dataset
-from accord.capacity.selectors import occupancy
 
 
 def health(request: HttpRequest) -> JsonResponse:
