@@ -27,6 +27,7 @@ from accord.api.schemas import (
     ErrorOut,
     EventOut,
     FacilityOut,
+    HoldIn,
     HoldOut,
     LiftIn,
     PersonWithProtectionOut,
@@ -397,19 +398,13 @@ def person_holds(request: HttpRequest, person_id: str) -> Any:
 
 
 @api.post("/people/{person_id}/holds", response={201: HoldOut, 409: RefusalOut, **ERRORS}, tags=["holds"])
-def file_person_hold(
-    request: HttpRequest,
-    person_id: str,
-    kind: Form[Text],
-    reference: Form[Text],
-    document: File[UploadedFile],
-    note: Form[Text] = "",
-) -> Any:
+def file_person_hold(request: HttpRequest, person_id: str, form: Form[HoldIn], document: File[UploadedFile]) -> Any:
     """File a hold (multipart form with the document): every case of the person not yet handed
     over goes to ``on_hold`` at once and gives back its place."""
     user = _user(request)
     require(user, Can.FILE_HOLDS)
-    hold = file_hold(_person(person_id), kind=kind, reference=reference, document=document, note=note, user=user)
+    found = _person(person_id)
+    hold = file_hold(found, kind=form.kind, reference=form.reference, document=document, note=form.note, user=user)
     return Status(201, _hold_out(hold))
 
 

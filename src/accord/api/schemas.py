@@ -214,6 +214,12 @@ class HoldOut(Schema):
     lift_reason: str
 
 
+class HoldIn(Schema):
+    kind: Text
+    reference: Text
+    note: Text = ""
+
+
 class LiftIn(Schema):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_no_nul)]
 

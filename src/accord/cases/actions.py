@@ -25,6 +25,7 @@ from accord.capacity import services as places
 from accord.capacity.models import Reservation
 from accord.cases.models import Case, State
 from accord.cases.services import CaseError, explanation_json, screen_person
+from accord.core import workflow
 from accord.core.screening import Explanation, default_dataset
 from accord.core.version import rules_version
 from accord.core.workflow import NOT_YET_MOVED, Step, Transition, steps_for, transition
@@ -84,6 +85,8 @@ def refer(case_id: int, *, user: User, reason: str = "", day: dt.date | None = N
     with transaction.atomic():
         case = _begin(case_id, Step.REFER, user, reason)
         _screen_or_refuse(case, user, day)
+        if case.state == State.REFERRED:  # referred again: a waitlist place was for the old record
+            _give_back_place(case, user, "referred again")
         case.referral = _minimum_record(case)
         return _finish(case, Step.REFER, user, reason)
 
@@ -94,6 +97,7 @@ def accept(case_id: int, *, user: User, reason: str = "", day: dt.date | None = 
     with transaction.atomic():
         case = _begin(case_id, Step.ACCEPT, user, reason)
         result = _screen_or_refuse(case, user, day)
+        _refuse_if_referral_stale(case)
         reservation = _claim(case, result, user)
         if reservation is not None and reservation.status == Reservation.Status.WAITING:
             return _finish(case, "waitlist", user, reason, target=State.REFERRED)
@@ -258,8 +262,10 @@ def _begin(case_id: int, step: Step, user: User, reason: str) -> Case:
     chosen = transition(step)
     if not user.is_active or user.role not in chosen.roles:
         raise Refused(f"Your role ({user.get_role_display()}) may not {chosen.label.lower()}")  # type: ignore[attr-defined]
-    if user.role == Role.RECEIVING_OFFICER and case.receiving_state != user.receiving_state:
-        raise CaseError(f"no case {case_id}")  # another state's case does not reveal itself
+    if user.role == Role.RECEIVING_OFFICER and (
+        case.receiving_state != user.receiving_state or case.state not in workflow.REFERRED
+    ):
+        raise CaseError(f"no case {case_id}")  # a case not sent to this state does not reveal itself
     if case.state not in chosen.sources:
         allowed = ", ".join(s.replace("_", " ") for s in sorted(chosen.sources))
         raise Refused(f"Cannot {chosen.label.lower()}: the case is {case.get_state_display()}, not {allowed}")  # type: ignore[attr-defined]
@@ -326,6 +332,18 @@ def _refuse_if_stopped(case: Case, result: Explanation, user: User, *, after_app
             )
 
 
+def _refuse_if_referral_stale(case: Case) -> None:
+    """The receiving state accepts what it was sent: when the record or the placement changed
+    since (a conviction quashed, a date of birth corrected), the sending state refers again."""
+    now = _minimum_record(case)
+    changed = sorted(k for k in now if (case.referral or {}).get(k) != now[k])
+    if changed:
+        raise Refused(
+            f"The record sent at referral has changed ({', '.join(changed)}): "
+            "the sending state must refer the case again before it can be accepted"
+        )
+
+
 def _review_points(result: Explanation) -> set[str]:
     return {r.rule_id for r in result.failing if r.result.label == "review"} - ANSWERED_BY_WAITLIST
 
@@ -337,9 +355,9 @@ def _rule_rows(result: Explanation, user: User, rule_ids: set[str]) -> list[dict
         if r.rule_id not in rule_ids:
             continue
         if r.rule_id in PROTECTION_RULES and not can(user, Can.VIEW_PROTECTION):
-            rows.append(
-                {"rule_id": r.rule_id, "result": "withheld", "reason": "Withheld (8 C.F.R. §208.6)", "citation": ""}
-            )
+            # Even the rule's id would tell that a protection or fear claim exists.
+            withheld = "Withheld (8 C.F.R. §208.6)"
+            rows.append({"rule_id": "withheld", "result": "withheld", "reason": withheld, "citation": ""})
         else:
             rows.append({"rule_id": r.rule_id, "result": r.result.label, "reason": r.reason, "citation": r.citation})
     return rows

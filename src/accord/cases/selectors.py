@@ -12,7 +12,7 @@ from accord.accounts.models import Role, User
 from accord.accounts.permissions import PROTECTION_RULES, Can, can, require
 from accord.audit.selectors import events_for_objects
 from accord.cases.models import REFERRED_STATES, Case, State
-from accord.core.workflow import TRANSITIONS
+from accord.core.workflow import QUEUES
 from accord.people.selectors import matching
 
 
@@ -80,8 +80,7 @@ def outcome_counts() -> list[dict[str, object]]:
 def work_queue(user: User) -> QuerySet[Case]:
     """What waits for this user: cases in a state from which their role may take a step (four
     eyes applied: a reviewer does not see cases they opened, screened or submitted), oldest first."""
-    states = {s for t in TRANSITIONS.values() if user.role in t.roles for s in t.sources}
-    states -= {State.BLOCKED, State.ON_HOLD}  # nothing to do until the facts or the hold change
+    states = QUEUES.get(user.role, frozenset())
     cases = case_list(user, CaseFilters()).filter(state__in=sorted(states))
     if user.role == Role.LEGAL_REVIEWER:
         mine = Q(created_by=user) | Q(screened_by=user) | Q(submitted_by=user)

@@ -121,10 +121,11 @@ TRANSITIONS: dict[Step, Transition] = {
         _t(
             Step.REFER,
             "Refer to the receiving state",
-            {State.APPROVED},
+            {State.APPROVED, State.REFERRED},
             State.REFERRED,
             {CASE_OFFICER},
-            help="Sends the minimum record (identity, nationality, placement) to the receiving state.",
+            help="Sends the minimum record (identity, nationality, placement) to the receiving state; "
+            "again from referred when the record changed.",
         ),
         _t(
             Step.ACCEPT,
@@ -175,6 +176,15 @@ TRANSITIONS: dict[Step, Transition] = {
             help="Applies today's data and rules; a bar moves the case to blocked, its removal back to screened.",
         ),
     )
+}
+
+
+# What waits for each role: the states in which the case waits for that role's act (withdrawing,
+# rejecting an accepted case or referring again can be done elsewhere too, but nothing waits for it).
+QUEUES: dict[str, frozenset[State]] = {
+    CASE_OFFICER: frozenset({State.SCREENED, State.APPROVED, State.ACCEPTED, State.SCHEDULED, State.HANDED_OVER}),
+    LEGAL_REVIEWER: frozenset({State.LEGAL_REVIEW}),
+    RECEIVING_OFFICER: frozenset({State.REFERRED, State.IN_TRANSIT}),
 }
 
 

@@ -1,0 +1,175 @@
+"""The audit log in the database, on SQLite and PostgreSQL: appended with the change or not at
+all, refused by the database itself on UPDATE and DELETE, and any tampering done around the
+triggers found by `accord audit verify`, which names the first broken event."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from typer.testing import CliRunner
+
+from accord.accounts.models import Role, User
+from accord.audit import triggers
+from accord.audit.models import AuditEvent
+from accord.audit.selectors import history, verify_chain
+from accord.audit.services import record
+from accord.cli import app
+from accord.people.models import Person
+
+runner = CliRunner()
+
+
+def append(n: int, object_id: str = "1") -> None:
+    for i in range(n):
+        with transaction.atomic():
+            record(None, "test.event", "case", object_id, after={"i": i}, reason=f"event {i}")
+
+
+def audit(*args: str) -> Any:
+    return runner.invoke(app, ["audit", *args])
+
+
+@pytest.fixture
+def attacker(db: Any) -> Iterator[Callable[[str, list[Any] | None], None]]:
+    """Raw SQL with the triggers out of the way, as someone holding the database's keys could."""
+    triggers.remove(connection)
+
+    def run(sql: str, params: list[Any] | None = None) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params or [])
+
+    yield run
+    triggers.install(connection)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_needs_a_transaction_and_rolls_back_with_it() -> None:
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        record(None, "test.event", "case", "1")
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        record(None, "test.event", "case", "1")
+        1 / 0  # noqa: B018 - the change fails after its event was written
+    assert AuditEvent.objects.count() == 0
+    append(3)
+    assert [e.reason for e in history("case", "1")] == ["event 0", "event 1", "event 2"]
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"])
+def test_the_database_refuses_to_change_or_delete_an_event(db: Any, statement: str) -> None:
+    append(2)
+    with (
+        pytest.raises((DatabaseError, IntegrityError), match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert list(AuditEvent.objects.values_list("actor", flat=True)) == ["", ""]
+
+
+def test_verify_passes_on_an_intact_log(db: Any) -> None:
+    append(4)
+    result = audit("verify")
+    assert result.exit_code == 0, result.output
+    assert "4 events verified; chain intact" in result.output
+
+
+@pytest.mark.parametrize(
+    ("tamper", "broken"),
+    [
+        ("UPDATE audit_event SET body = replace(body, 'event 2', 'event X') WHERE seq = 3", 3),
+        ("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2", 2),
+        ("DELETE FROM audit_event WHERE seq = 4", 4),
+        ("DELETE FROM audit_event WHERE seq = 6", 6),  # the newest: found against the head
+    ],
+)
+def test_tampering_is_found_and_the_first_broken_event_named(
+    attacker: Callable[[str, list[Any] | None], None], tamper: str, broken: int
+) -> None:
+    append(6)
+    attacker(tamper, None)
+    result = audit("verify")
+    assert result.exit_code == 1
+    assert f"chain broken at event {broken}" in result.output.replace("\n", " ")
+
+
+def test_two_events_reordered_are_found(attacker: Callable[[str, list[Any] | None], None]) -> None:
+    append(5)
+    second, fourth = (AuditEvent.objects.get(seq=s) for s in (2, 4))
+    columns = ("at", "actor", "actor_role", "action", "object_type", "object_id", "body", "prev_hash", "hash")
+    for seq, source in ((2, fourth), (4, second)):
+        sets = ", ".join(f"{c} = %s" for c in columns)
+        attacker(f"UPDATE audit_event SET {sets} WHERE seq = %s", [*(getattr(source, c) for c in columns), seq])
+    result = verify_chain()
+    assert (result.ok, result.first_broken) == (False, 2)
+
+
+def test_an_export_verifies_offline_and_tampering_with_it_is_found(db: Any, tmp_path: Path) -> None:
+    append(5)
+    out = tmp_path / "audit.jsonl"
+    assert audit("export", "--out", str(out)).exit_code == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 5
+    result = audit("verify", "--file", str(out))
+    assert result.exit_code == 0 and "5 events verified" in result.output
+    out.write_text(out.read_text(encoding="utf-8").replace("event 1", "event 9"), encoding="utf-8")
+    result = audit("verify", "--file", str(out))
+    assert result.exit_code == 1 and "event 2" in result.output
+
+
+def test_a_role_changed_in_the_admin_is_logged(db: Any, client: Any) -> None:
+    admin = User.objects.create_superuser(username="root", password="x" * 12, role=Role.ADMIN)
+    user = User.objects.create_user(username="clerk", role=Role.MONITOR)
+    client.force_login(admin)
+    form = {"username": "clerk", "role": Role.LEGAL_REVIEWER, "receiving_state": "", "is_active": "on"}
+    form |= {"date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"}
+    response = client.post(f"/admin/accounts/user/{user.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (event,) = history("user", "clerk")
+    assert (event.action, event.actor) == ("user.role", "root")
+    assert (event.before["role"], event.after["role"]) == ("monitor", "legal_reviewer")
+
+
+def test_editing_a_person_logs_before_and_after(db: Any, make_person: Callable[..., Person]) -> None:
+    from accord.people.services import update_person
+
+    person = make_person("AU1")
+    officer = User.objects.create_user(username="o", role=Role.CASE_OFFICER)
+    update_person(person, {"status": "citizen"}, user=officer, reason="passport seen")
+    created, updated = history("person", "AU1")
+    assert created.action == "person.create"
+    assert (updated.before, updated.after, updated.reason) == (
+        {"status": "undocumented"},
+        {"status": "citizen"},
+        "passport seen",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_never_fork_the_chain() -> None:
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("an in-memory SQLite test database shares one cache between threads; see test_concurrency.py")
+    barrier = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            append(10, object_id=str(n))
+        except BaseException as err:  # pragma: no cover - reported below
+            failures.append(err)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 81))
+    assert verify_chain().ok
