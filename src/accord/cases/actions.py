@@ -253,15 +253,16 @@ def review_open_cases(person: Person, *, actor: User | None, reason: str, day: d
 
 
 def _begin(case_id: int, step: Step, user: User, reason: str) -> Case:
-    """Lock the person, then the case; refuse unless the user may take the step from its state."""
+    """Lock the person, then the case; refuse unless the user may take the step from its state.
+    The role is checked before the case is looked up, so a refusal never tells whether it exists."""
+    chosen = transition(step)
+    if not user.is_active or user.role not in chosen.roles:
+        raise Refused(f"Your role ({user.get_role_display()}) may not {chosen.label.lower()}")  # type: ignore[attr-defined]
     person_id = Case.objects.filter(pk=case_id).values_list("person_id", flat=True).first()
     if person_id is None:
         raise CaseError(f"no case {case_id}")
     Person.objects.select_for_update().get(pk=person_id)
     case = Case.objects.select_for_update().select_related("person").get(pk=case_id)
-    chosen = transition(step)
-    if not user.is_active or user.role not in chosen.roles:
-        raise Refused(f"Your role ({user.get_role_display()}) may not {chosen.label.lower()}")  # type: ignore[attr-defined]
     if user.role == Role.RECEIVING_OFFICER and (
         case.receiving_state != user.receiving_state or case.state not in workflow.REFERRED
     ):
