@@ -151,8 +151,6 @@ def test_editing_a_person_logs_before_and_after(db: Any, make_person: Callable[.
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_never_fork_the_chain() -> None:
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("an in-memory SQLite test database shares one cache between threads; see test_concurrency.py")
     barrier = threading.Barrier(8)
     failures: list[BaseException] = []
 

@@ -4,6 +4,7 @@ PostgreSQL. Production hardening lives in ``accord.web.settings_production``."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -88,7 +89,15 @@ def _database() -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # Tests use a file, not SQLite's shared in-memory database: threads racing for places must
+        # meet the same locks as separate server processes do. In /dev/shm (memory) where there is one.
+        "TEST": {"NAME": _scratch_dir() / f"accord-test-{os.getpid()}.sqlite3"},
     }
+
+
+def _scratch_dir() -> Path:
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
 
 
 DATABASES = {"default": _database()}

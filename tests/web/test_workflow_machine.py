@@ -1,0 +1,410 @@
+"""Random sequences of workflow steps, holds and record edits, by every kind of user, with the
+safeguards' invariants checked after each one (Hypothesis stateful testing, on a real database).
+
+Two worlds: today, with El Salvador's CECOT shrunk to one place so that acceptances compete
+for it; and June 2024, when Mexico's CHNV quota was in force, with all but one of the month's
+30,000 acceptances already used. After every step of either:
+
+- no person whom the law bars today is in a case approved but not yet handed over;
+- no facility holds more people than its capacity, no quota month more acceptances than its quota;
+- a case holds a place exactly while it is accepted, scheduled or in transit (occupied after handover);
+- a person under a legal hold has no case still on its way;
+- every approval was given by someone who neither opened, screened nor submitted the case;
+- each case's last audit event shows its current state, and the audit chain verifies;
+- a refused step, hold or edit changed nothing at all.
+
+``ACCORD_MACHINE_EXAMPLES=500`` runs many more sequences than CI's 30 per world.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from hypothesis import HealthCheck, event, note, settings
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from accord.accounts.models import Role, User
+from accord.accounts.services import set_role
+from accord.audit.models import AuditEvent, AuditHead
+from accord.audit.selectors import verify_chain
+from accord.capacity.models import PLACE_TAKEN, QUOTA_COUNTED, Reservation
+from accord.cases import actions
+from accord.cases.models import Case
+from accord.cases.services import CaseError, open_case, screen_person
+from accord.core.records import RecordError
+from accord.core.screening import default_dataset
+from accord.core.workflow import NOT_YET_MOVED, PAST_APPROVAL, State, Step, transition
+from accord.facilities.models import Facility
+from accord.holds.models import LegalHold
+from accord.holds.services import file_hold, lift_hold
+from accord.people.models import Person
+from accord.people.services import update_person
+
+pytestmark = pytest.mark.django_db
+
+# Sequences per world: 30 in CI; ACCORD_MACHINE_EXAMPLES=500 for a deeper search.
+MACHINE = settings(
+    max_examples=int(os.environ.get("ACCORD_MACHINE_EXAMPLES", "30")),
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# Every way a workflow step can be refused: the wrong role, the wrong state, four eyes, a bar.
+REFUSALS = (CaseError, RecordError, PermissionDenied)
+HOLDING_A_PLACE = frozenset({State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT})
+MOVED = frozenset({State.HANDED_OVER, State.CLOSED})
+FORWARD = frozenset(
+    {
+        Step.SUBMIT,
+        Step.APPROVE,
+        Step.REFER,
+        Step.ACCEPT,
+        Step.SCHEDULE,
+        Step.DEPART,
+        Step.HAND_OVER,
+        Step.CLOSE,
+        Step.RESCREEN,
+    }
+)
+ACTORS = (
+    "officer",
+    "switcher",
+    "reviewer",
+    "reviewer2",
+    "salvador",
+    "venezuela",
+    "mexico",
+    "finance",
+    "monitor",
+    "admin",
+)
+
+
+def edits() -> list[dict[str, str]]:
+    """Record changes that bar a move (citizen, minor, protected, allegation only, hold) or undo it."""
+    minor = timezone.localdate().replace(year=timezone.localdate().year - 15).isoformat()
+    return [
+        {"status": "citizen"},
+        {"status": "undocumented"},
+        {"conviction": "none"},
+        {"conviction": "felony", "gang": "none", "gang_basis": "none"},
+        {"date_of_birth": minor},
+        {"date_of_birth": "1990-06-15"},
+        {"protection": "withholding_granted", "protection_countries": "VE"},
+        {"protection": "none", "protection_countries": ""},
+        {"gang": "tren_de_aragua", "gang_basis": "allegation", "conviction": "none"},
+        {"legal_hold": "true"},
+        {"legal_hold": "false"},
+    ]
+
+
+@dataclass
+class World:
+    """People, agreements and the day the machine plays on."""
+
+    day: dt.datetime | None
+    people: dict[str, dict[str, str]]
+    agreements: tuple[str, ...]
+    prepare: Callable[[dict[str, User]], None]
+    person_pks: list[int] = field(default_factory=list)
+
+
+class Workflow(RuleBasedStateMachine):
+    world: World
+    crew: dict[str, User]
+
+    cases = Bundle("cases")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Each sequence runs in a savepoint, rolled back after it: the next starts from the same world.
+        self.savepoint = transaction.atomic()
+        self.savepoint.__enter__()
+        self.crew = {name: User.objects.get(pk=user.pk) for name, user in type(self).crew.items()}
+
+    def teardown(self) -> None:
+        transaction.set_rollback(True)
+        self.savepoint.__exit__(None, None, None)
+
+    # --- rules ------------------------------------------------------------------------------------
+
+    @rule(
+        target=cases,
+        person=st.integers(0, 9),
+        agreement=st.integers(0, 9),
+        opener=st.sampled_from(("officer", "switcher")),
+    )
+    def open(self, person: int, agreement: int, opener: str) -> Any:
+        chosen = self.world.agreements[agreement % len(self.world.agreements)]
+        case = self.attempt(
+            f"{opener} opens {chosen}", lambda: open_case(self.person(person), chosen, user=self.crew[opener])
+        )
+        return case.pk if case is not None else multiple()
+
+    @rule(
+        case=cases,
+        step=st.sampled_from(list(Step)),
+        actor=st.sampled_from(ACTORS),
+        reason=st.sampled_from(["", "tested"]),
+    )
+    def take_step(self, case: int, step: Step, actor: str, reason: str) -> None:
+        self.attempt(
+            f"{actor} {step.value} case {case}",
+            lambda: actions.take_step(case, step.value, user=self.crew[actor], reason=reason),
+        )
+
+    @rule(case=cases, picks=st.lists(st.integers(0, 99), min_size=1, max_size=4))
+    def advance(self, case: int, picks: list[int]) -> None:
+        """Steps users are offered on the case (pages and API list them), mostly forward, with the
+        invariants checked after each: random steps alone would rarely get a case past referral,
+        where places and quotas are fought over."""
+        for pick in picks:
+            current = Case.objects.get(pk=case)
+            offered = [(name, t.step) for name in ACTORS for t in actions.next_steps(current, self.crew[name])]
+            forward = [
+                (name, step) for name, step in offered if step in FORWARD and transition(step).target != current.state
+            ]
+            choices = forward if forward and pick < 85 else offered
+            if not choices:
+                return
+            actor, step = choices[pick % len(choices)]
+            done = self.attempt(
+                f"{actor} {step.value} case {case} (offered)",
+                lambda actor=actor, step=step: actions.take_step(
+                    case, step.value, user=self.crew[actor], reason="tested"
+                ),
+            )
+            if done is not None:
+                event(f"reached {done.state}")
+            self.check()
+
+    @rule(person=st.integers(0, 9), kind=st.sampled_from(LegalHold.Kind.values), actor=st.sampled_from(ACTORS))
+    def file_hold(self, person: int, kind: str, actor: str) -> None:
+        document = ContentFile(b"ORDER: removal stayed.", name="order.txt")
+        self.attempt(
+            f"{actor} files {kind}",
+            lambda: file_hold(
+                self.person(person), kind=kind, reference="No. 1", document=document, user=self.crew[actor]
+            ),
+        )
+
+    @precondition(lambda self: LegalHold.objects.filter(lifted_at=None).exists())
+    @rule(data=st.data(), actor=st.sampled_from(("reviewer", "officer")))
+    def lift_hold(self, data: st.DataObject, actor: str) -> None:
+        hold = data.draw(st.sampled_from(list(LegalHold.objects.filter(lifted_at=None).order_by("pk"))))
+        self.attempt(
+            f"{actor} lifts hold {hold.pk}", lambda: lift_hold(hold, user=self.crew[actor], reason="stay dissolved")
+        )
+
+    @rule(role=st.sampled_from((Role.CASE_OFFICER, Role.LEGAL_REVIEWER)))
+    def switch_role(self, role: str) -> None:
+        """An officer becomes a legal reviewer (and back): four eyes must still hold for the cases
+        they opened, screened or submitted."""
+        switcher = set_role(self.crew["switcher"], role, by=self.crew["admin"], reason="reassigned")
+        self.crew["switcher"] = switcher
+
+    @rule(person=st.integers(0, 9), edit=st.integers(0, 99))
+    def edit_record(self, person: int, edit: int) -> None:
+        cells = edits()[edit % len(edits())]
+        self.attempt(
+            f"edit {cells}",
+            lambda: update_person(self.person(person), cells, user=self.crew["officer"], reason="record corrected"),
+        )
+
+    # --- invariants -------------------------------------------------------------------------------
+
+    @invariant()
+    def nobody_barred_is_on_the_way(self) -> None:
+        for case in Case.objects.filter(state__in=PAST_APPROVAL & NOT_YET_MOVED).select_related("person"):
+            result = screen_person(case.person, case.agreement_id)
+            assert result.outcome != "barred", f"case {case.pk} is {case.state} but {result.failing}"
+
+    @invariant()
+    def no_facility_or_quota_is_exceeded(self) -> None:
+        for facility in Facility.objects.annotate(
+            taken=Count("reservations", filter=Q(reservations__status__in=PLACE_TAKEN))
+        ):
+            assert facility.taken <= facility.capacity, f"{facility.code}: {facility.taken} > {facility.capacity}"
+        used = (
+            Reservation.objects.filter(status__in=QUOTA_COUNTED)
+            .exclude(quota_month="")
+            .values("agreement_id", "clause_id", "quota_month")
+            .annotate(n=Count("id"))
+        )
+        for row in used:
+            quota = default_dataset().agreement(row["agreement_id"]).clause(row["clause_id"]).monthly_quota
+            assert quota is not None and row["n"] <= quota, row
+
+    @invariant()
+    def a_place_is_held_exactly_while_the_move_is_on(self) -> None:
+        live = {r.case_id: r for r in Reservation.objects.filter(status__in=("waiting", "held", "occupied"))}
+        for case in Case.objects.exclude(data_version="filler"):
+            reservation = live.get(case.pk)
+            status = reservation.status if reservation else None
+            if case.state in HOLDING_A_PLACE:
+                assert status in ("held", None), (case.pk, case.state, status)
+                assert status == "held" or not self.needs_place(case), (case.pk, case.state)
+            elif case.state in MOVED:
+                assert status in ("occupied", None), (case.pk, case.state, status)
+            elif case.state == State.REFERRED:
+                assert status in ("waiting", None), (case.pk, case.state, status)
+            else:
+                assert status is None, (case.pk, case.state, status)
+
+    @invariant()
+    def a_hold_stops_every_move(self) -> None:
+        held = LegalHold.objects.filter(lifted_at=None).values("person_id")
+        on_the_way = Case.objects.filter(person_id__in=held, state__in=NOT_YET_MOVED)
+        assert not on_the_way.exists(), list(on_the_way.values_list("pk", "state"))
+
+    @invariant()
+    def four_eyes(self) -> None:
+        for case in Case.objects.exclude(approved_by=None):
+            assert case.approved_by_id not in (case.created_by_id, case.screened_by_id, case.submitted_by_id), case.pk
+
+    @invariant()
+    def the_log_tells_the_state_and_verifies(self) -> None:
+        for case in Case.objects.exclude(data_version="filler"):
+            last = AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).order_by("-seq").first()
+            assert last is not None and last.after is not None and last.after["state"] == case.state, case.pk
+        verification = verify_chain()
+        assert verification.ok, verification
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Every invariant, between the steps of one rule."""
+        self.nobody_barred_is_on_the_way()
+        self.no_facility_or_quota_is_exceeded()
+        self.a_place_is_held_exactly_while_the_move_is_on()
+        self.a_hold_stops_every_move()
+        self.four_eyes()
+        self.the_log_tells_the_state_and_verifies()
+
+    def person(self, i: int) -> Person:
+        return Person.objects.get(pk=self.world.person_pks[i % len(self.world.person_pks)])
+
+    def needs_place(self, case: Case) -> bool:
+        if not case.clause_id:
+            return False
+        clause = default_dataset().agreement(case.agreement_id).clause(case.clause_id)
+        return clause.monthly_quota is not None or (case.placement == "prison" and clause.facility is not None)
+
+    def attempt(self, what: str, change: Callable[[], Any]) -> Any:
+        """Make the change; when it is refused, prove that nothing changed."""
+        before = snapshot()
+        try:
+            done = change()
+        except REFUSALS as err:
+            note(f"refused: {what}: {err}")
+            assert snapshot() == before, f"refused '{what}' still changed something"
+            return None
+        note(f"done: {what}")
+        return done
+
+
+def snapshot() -> dict[str, Any]:
+    """Everything a step may touch, as stored."""
+    return {
+        "cases": list(Case.objects.order_by("pk").values()),
+        "people": list(Person.objects.order_by("pk").values()),
+        "holds": list(LegalHold.objects.order_by("pk").values()),
+        "reservations": list(Reservation.objects.exclude(case__data_version="filler").order_by("pk").values()),
+        "audit_head": list(AuditHead.objects.values()),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+# --- the worlds -------------------------------------------------------------------------------------
+
+VE_FELON = {"nationalities": "VE", "conviction": "felony"}
+
+
+def shrink_cecot(crew: dict[str, User]) -> None:
+    Facility.objects.filter(code="cecot").update(capacity=1)
+
+
+def use_up_june_quota(crew: dict[str, User]) -> None:
+    """29,999 of June 2024's acceptances already made (cases since closed): one place remains."""
+    filler = Person.objects.get(person_id="FILLER")
+    case = Case.objects.create(
+        person=filler,
+        agreement_id="us-mx-chnv",
+        receiving_state="MX",
+        state="closed",
+        outcome="eligible",
+        placement="reception",
+        clause_id="quota",
+        screened_on=timezone.localdate(),
+        screened_at=timezone.now(),
+        data_version="filler",
+        rules_version="filler",
+        created_by=crew["officer"],
+    )
+    Reservation.objects.bulk_create(
+        Reservation(case=case, agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released")
+        for _ in range(29_999)
+    )
+
+
+TODAY = World(
+    day=None,
+    people={"VE1": VE_FELON, "VE2": VE_FELON, "VE3": VE_FELON, "SV1": {}},
+    agreements=("us-sv-2025", "us-ve-2025"),
+    prepare=shrink_cecot,
+)
+JUNE_2024 = World(
+    day=dt.datetime(2024, 6, 3, 12, tzinfo=dt.UTC),
+    people={"CU1": {"nationalities": "CU"}, "HT1": {"nationalities": "HT"}, "VE1": {"nationalities": "VE"}},
+    agreements=("us-mx-chnv",),
+    prepare=use_up_june_quota,
+)
+
+
+@pytest.fixture
+def crew(users: dict[str, User], facilities: None) -> dict[str, User]:
+    more = {
+        "reviewer2": User.objects.create_user(username="reviewer2", role=Role.LEGAL_REVIEWER),
+        "switcher": User.objects.create_user(username="switcher", role=Role.CASE_OFFICER),
+        "venezuela": User.objects.create_user(username="venezuela", role=Role.RECEIVING_OFFICER, receiving_state="VE"),
+        "mexico": User.objects.create_user(username="mexico", role=Role.RECEIVING_OFFICER, receiving_state="MX"),
+    }
+    return {**users, **more}
+
+
+@pytest.fixture(params=[TODAY, JUNE_2024], ids=["today-cecot", "june-2024-quota"])
+def world(request: pytest.FixtureRequest, crew: dict[str, User], make_person: Callable[..., Person]) -> Iterator[World]:
+    chosen: World = request.param
+    with time_machine.travel(chosen.day, tick=True) if chosen.day else nullcontext():
+        people = [make_person(pid, **cells) for pid, cells in chosen.people.items()]
+        make_person("FILLER")
+        chosen.prepare(crew)
+        chosen.person_pks = [p.pk for p in people]
+        yield chosen
+
+
+def test_no_sequence_of_steps_holds_and_edits_breaks_a_safeguard(world: World, crew: dict[str, User]) -> None:
+    Workflow.world, Workflow.crew = world, crew
+    run_state_machine_as_test(Workflow, settings=MACHINE)
