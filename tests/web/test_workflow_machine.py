@@ -13,7 +13,7 @@ for it; and June 2024, when Mexico's CHNV quota was in force, with all but one o
 - each case's last audit event shows its current state, and the audit chain verifies;
 - a refused step, hold or edit changed nothing at all.
 
-``ACCORD_MACHINE_EXAMPLES=500`` runs many more sequences than CI's 30 per world.
+``ACCORD_MACHINE_EXAMPLES=500`` runs many more sequences than CI's 20 per world.
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ from accord.people.services import update_person
 
 pytestmark = pytest.mark.django_db
 
-# Sequences per world: 30 in CI; ACCORD_MACHINE_EXAMPLES=500 for a deeper search.
+# Sequences per world: 20 in CI; ACCORD_MACHINE_EXAMPLES=500 for a deeper search.
 MACHINE = settings(
-    max_examples=int(os.environ.get("ACCORD_MACHINE_EXAMPLES", "30")),
+    max_examples=int(os.environ.get("ACCORD_MACHINE_EXAMPLES", "20")),
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
