@@ -14,7 +14,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from typer.testing import CliRunner
 
 from accord.accounts.models import Role, User
-from accord.audit import triggers
+from accord.audit import selectors, triggers
 from accord.audit.models import AuditEvent
 from accord.audit.selectors import history, verify_chain
 from accord.audit.services import record
@@ -107,6 +107,21 @@ def test_two_events_reordered_are_found(attacker: Callable[[str, list[Any] | Non
         attacker(f"UPDATE audit_event SET {sets} WHERE seq = %s", [*(getattr(source, c) for c in columns), seq])
     result = verify_chain()
     assert (result.ok, result.first_broken) == (False, 2)
+
+
+def test_a_verification_stopped_early_leaves_the_connection_usable(
+    attacker: Callable[[str, list[Any] | None], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows stream in chunks; stopping at a broken event abandons the rest of the query, and the
+    same connection must go on working (PostgreSQL cancels the streamed query)."""
+    monkeypatch.setattr(selectors, "STREAM_CHUNK", 2)
+    monkeypatch.setattr(selectors, "FETCH", 2)
+    append(9)
+    attacker("UPDATE audit_event SET body = replace(body, 'event 2', 'event X') WHERE seq = 3", None)
+    result = verify_chain()
+    assert (result.ok, result.first_broken, result.checked) == (False, 3, 2)
+    append(1)
+    assert AuditEvent.objects.count() == 10
 
 
 def test_an_export_verifies_offline_and_tampering_with_it_is_found(db: Any, tmp_path: Path) -> None:
