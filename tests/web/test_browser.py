@@ -450,6 +450,7 @@ def test_a_case_moves_through_four_hands_each_seeing_only_their_steps(
     switch_user(browse, "reviewer")
     queue = browse.visit("/cases/queue/")
     expect(queue.locator("table.cases tbody")).to_contain_text("PÉREZ")
+    expect(queue.locator("ul.counts")).to_have_text("legal review: 1")
     page = take(browse, case.pk, "Approve", reason="Notice served 2025-03-01; no fear claim made")
     expect(page.locator("dl.record").first).to_contain_text("Approved by")
 

@@ -88,10 +88,11 @@ def work_queue(user: User) -> QuerySet[Case]:
     return cases.order_by("state_changed_at", "id")
 
 
-def queue_counts(user: User) -> dict[str, int]:
-    """The queue's size per state."""
+def queue_counts(user: User) -> list[tuple[State, int]]:
+    """The queue's size per state, in workflow order."""
     rows = work_queue(user).order_by().values("state").annotate(n=Count("id"))
-    return {row["state"]: row["n"] for row in rows}
+    counts = {row["state"]: row["n"] for row in rows}
+    return [(state, counts[state]) for state in State if state in counts]
 
 
 @dataclass(frozen=True)
