@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +40,30 @@ def append_only_audit_between_flushes(request: pytest.FixtureRequest) -> Iterato
 def documents_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
     """Uploaded hold documents land in the test's own folder, not in the working tree."""
     settings.MEDIA_ROOT = tmp_path / "documents"
+
+
+@pytest.fixture
+def database_refuses(db: Any) -> Callable[[str, str, str], None]:
+    """Make the database itself refuse a write, as a crash would: ``install(table, "INSERT",
+    "NEW.person_id = 'X'")`` adds a trigger that aborts matching rows (rolled back with the test)."""
+    from django.db import connection
+
+    def install(table: str, operation: str, condition: str) -> None:
+        name = f"refuse_{table}_{operation.lower()}"
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'refused by the database'; END $$"
+                )
+                cursor.execute(
+                    f"CREATE TRIGGER {name} BEFORE {operation} ON {table} FOR EACH ROW "
+                    f"WHEN ({condition}) EXECUTE FUNCTION {name}()"
+                )
+            else:
+                cursor.execute(
+                    f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+                    f"WHEN {condition} BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+                )
+
+    return install

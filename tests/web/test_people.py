@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.test import Client
 
 from accord.accounts.models import User
@@ -133,35 +133,11 @@ def test_values_the_database_would_refuse_are_refused_before_any_write(db: Any, 
     assert stored() == (0, 0, 0)
 
 
-@pytest.fixture
-def database_refuses_person(db: Any) -> Callable[[str], None]:
-    """A trigger (rolled back with the test) makes the database itself refuse one person_id."""
-
-    def install(person_id: str) -> None:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "CREATE FUNCTION refuse_person() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$ BEGIN RAISE EXCEPTION 'refused by the database'; END $$"
-                )
-                cursor.execute(
-                    "CREATE TRIGGER refuse_person BEFORE INSERT ON people_person FOR EACH ROW "
-                    f"WHEN (NEW.person_id = '{person_id}') EXECUTE FUNCTION refuse_person()"
-                )
-            else:
-                cursor.execute(
-                    "CREATE TRIGGER refuse_person BEFORE INSERT ON people_person "
-                    f"WHEN NEW.person_id = '{person_id}' BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
-                )
-
-    return install
-
-
 def test_a_database_failure_in_the_second_batch_leaves_nothing(
-    database_refuses_person: Callable[[str], None], tmp_path: Path
+    database_refuses: Callable[[str, str, str], None], tmp_path: Path
 ) -> None:
     records = rows(BATCH + 1_000)
-    database_refuses_person(records[BATCH + 500]["person_id"])
+    database_refuses("people_person", "INSERT", f"NEW.person_id = '{records[BATCH + 500]['person_id']}'")
     batches_done: list[tuple[int, int]] = []
 
     with pytest.raises(DatabaseError, match="refused by the database"):

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import DatabaseError
 
 from accord.accounts.models import Role, User
+from accord.audit.models import AuditEvent
 from accord.audit.selectors import history
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import live_reservation, waitlist_position
@@ -19,6 +23,7 @@ from accord.cases.actions import Refused
 from accord.cases.models import Case
 from accord.cases.services import CaseError, open_case
 from accord.facilities.models import Facility
+from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.services import update_person
@@ -220,7 +225,27 @@ def test_a_hold_needs_a_reference_and_a_document(crew: dict[str, User], make_per
         file_hold(
             person, kind="court_order", reference="X-1", document=ContentFile(b"", name="e.txt"), user=crew["officer"]
         )
+    with pytest.raises(CaseError, match="reference: a control character"):
+        file_hold(person, kind="court_order", reference="X-1\x1f2", document=order(), user=crew["officer"])
     assert Case.objects.get(pk=case.pk).state == "screened"
+
+
+def test_a_hold_whose_filing_fails_midway_leaves_no_trace_not_even_its_document(
+    crew: dict[str, User], make_person: Callable[..., Person], database_refuses: Callable[[str, str, str], None]
+) -> None:
+    """The database refuses to put the case on hold after the hold row and its document were
+    written: the hold, the document file, the audit events and the case are as before."""
+    person = make_person("W10", **FELON)
+    case = walk(open_case(person, "us-sv-2025", user=crew["officer"]), crew, "submit", "approve", "refer", "accept")
+    events = AuditEvent.objects.count()
+    database_refuses("cases_case", "UPDATE", "NEW.state = 'on_hold'")
+    with pytest.raises(DatabaseError, match="refused by the database"):
+        file_hold(person, kind="court_order", reference="25-cv-9", document=order(), user=crew["officer"])
+    assert not LegalHold.objects.exists()
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.txt"))
+    assert AuditEvent.objects.count() == events
+    assert (Case.objects.get(pk=case.pk).state, live_reservation(case.pk).status) == ("accepted", "held")  # type: ignore[union-attr]
+    assert Person.objects.get(pk=person.pk).legal_hold is False
 
 
 def test_a_full_facility_gives_a_waitlist_position_and_a_freed_place_goes_to_the_first_in_line(

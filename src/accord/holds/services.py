@@ -26,25 +26,29 @@ def file_hold(person: Person, *, kind: str, reference: str, document: File, user
     over goes to ``on_hold`` at once, giving back its place."""
     require(user, Can.FILE_HOLDS)
     _check(kind, reference, document)
-    digest = _sha256(document)
-    with transaction.atomic():
-        locked = Person.objects.select_for_update().get(pk=person.pk)
-        hold = LegalHold(
-            person=locked,
-            kind=kind,
-            reference=reference.strip(),
-            document_name=document.name.rsplit("/", 1)[-1][:255] if document.name else "document",
-            document_sha256=digest,
-            filed_by=user,
-            note=note.strip(),
-        )
-        hold.document.save(hold.document_name, document, save=False)
-        hold.save()
-        why = f"{hold.get_kind_display()} {hold.reference}"
-        record(user, "hold.file", "hold", str(hold.pk), after=_state(hold), reason=why)
-        actions.hold_open_cases(locked, actor=user, reason=why)
-        if locked.legal_hold is not True:
-            update_person(locked, {"legal_hold": "true"}, user=user, reason=f"hold filed: {why}")
+    hold = LegalHold(
+        kind=kind,
+        reference=reference.strip(),
+        document_name=document.name.rsplit("/", 1)[-1][:255] if document.name else "document",
+        document_sha256=_sha256(document),
+        filed_by=user,
+        note=note.strip(),
+    )
+    try:
+        with transaction.atomic():
+            locked = Person.objects.select_for_update().get(pk=person.pk)
+            hold.person = locked
+            hold.document.save(hold.document_name, document, save=False)
+            hold.save()
+            why = f"{hold.get_kind_display()} {hold.reference}"
+            record(user, "hold.file", "hold", str(hold.pk), after=_state(hold), reason=why)
+            actions.hold_open_cases(locked, actor=user, reason=why)
+            if locked.legal_hold is not True:
+                update_person(locked, {"legal_hold": "true"}, user=user, reason=f"hold filed: {why}")
+    except BaseException:
+        if hold.document.name:  # the file was written, the transaction that referred to it was not
+            hold.document.storage.delete(hold.document.name)
+        raise
     person.refresh_from_db()
     return hold
 
@@ -77,6 +81,8 @@ def _check(kind: str, reference: str, document: File) -> None:
         raise CaseError("reference: a hold needs its docket, order or claim number")
     if len(reference.strip()) > 200:
         raise CaseError("reference: longer than 200 characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in reference):
+        raise CaseError("reference: a control character is not allowed")
     if document is None or not document.size:
         raise CaseError("document: a hold needs its document (the order, petition or claim)")
     if document.size > MAX_DOCUMENT_BYTES:
