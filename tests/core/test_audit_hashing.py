@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from accord.core.audit import COLUMNS, GENESIS, canonical, check_fields, event_hash, verify, verify_export
+from accord.core.audit import (
+    COLUMNS,
+    GENESIS,
+    canonical,
+    check_fields,
+    event_hash,
+    parse_anchor,
+    parse_anchors,
+    verify,
+    verify_export,
+)
 
 
 def chain(n: int) -> list[list[object]]:
@@ -65,6 +75,51 @@ def test_events_cut_from_the_end_are_found_against_the_head() -> None:
     rows = chain(6)
     result = verify(rows[:4], head=(6, str(rows[-1][9])))
     assert not result.ok and result.first_broken == 5 and "head says 6" in result.reason
+
+
+def test_an_anchor_finds_a_tail_cut_off_together_with_the_head() -> None:
+    """Cutting the last events and rewriting the head to match passes a plain verify; the anchor
+    an auditor kept from an earlier verify does not."""
+    rows = chain(6)
+    earlier = verify(rows)
+    cut = rows[:4]
+    assert verify(cut, head=(4, str(cut[-1][9]))).ok  # what the head alone cannot see
+    result = verify(cut, head=(4, str(cut[-1][9])), anchors=dict([parse_anchor(earlier.anchor)]))
+    assert (result.ok, result.first_broken) == (False, 5)
+    assert "an anchor records event 6" in result.reason
+
+
+def test_an_anchor_finds_a_chain_rewritten_from_the_start() -> None:
+    """Someone with the keys recomputes every hash after changing event 2: the chain is intact
+    again, but event 4 no longer has the hash the auditor wrote down."""
+    rows = chain(6)
+    anchors = {4: str(rows[3][9])}
+    forged: list[list[object]] = []
+    previous = GENESIS
+    for row in rows:
+        fields = [*row[:8], previous]
+        if row[0] == 2:
+            fields[2] = "mallory"
+        previous = event_hash(fields)
+        forged.append([*fields, previous])
+    assert verify(forged).ok
+    result = verify(forged, anchors=anchors)
+    assert (result.ok, result.first_broken) == (False, 4)
+    assert "not the one recorded in the anchor" in result.reason
+    assert verify(rows, anchors=anchors).ok
+
+
+@pytest.mark.parametrize("text", ["", "4", "4:", "0:" + "a" * 64, "x:" + "a" * 64, "4:" + "g" * 64, "4:" + "a" * 63])
+def test_a_malformed_anchor_is_refused_with_what_is_expected(text: str) -> None:
+    with pytest.raises(ValueError, match="expected SEQ:HASH"):
+        parse_anchor(text)
+
+
+def test_an_anchor_is_read_as_typed_or_pasted() -> None:
+    assert parse_anchors(["", f"  4:{'AB' * 32}\r", f"4:{'ab' * 32}"]) == {4: "ab" * 32}
+    with pytest.raises(ValueError, match="two different hashes"):
+        parse_anchors([f"4:{'ab' * 32}", f"4:{'cd' * 32}"])
+    assert verify([]).anchor == ""
 
 
 def test_a_field_holding_the_separator_is_refused() -> None:

@@ -3,7 +3,8 @@ through Django's test client for the pages.
 
 Only case officers and admins open cases; case officers, legal reviewers and admins see people,
 protection data and screening; a receiving-state officer sees only their state's cases from referral
-on, never protection or fear data; finance and monitors see facilities, agreements and statistics.
+on, never protection or fear data; finance and monitors see facilities, agreements and statistics;
+monitors and sending staff check the audit chain.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ SENDING_STAFF = frozenset({"officer", "reviewer", "admin"})
 CASE_READERS = SENDING_STAFF | {"salvador"}
 CASE_OPENERS = frozenset({"officer", "admin"})
 STATISTICS = ALL - {"salvador"}
+AUDITORS = ALL - {"salvador", "finance"}
 NOT_YET_REFERRED = [State.DRAFT, State.SCREENED, State.LEGAL_REVIEW, State.APPROVED, State.BLOCKED, State.ON_HOLD]
 
 
@@ -98,6 +100,7 @@ API: list[tuple[str, str, Any, frozenset[str], int, Callable[[Any, dict[str, int
         lambda body, w: (body["person_id"], body["state"]) == ("P2", "blocked"),
     ),
     ("GET", "/statistics", None, STATISTICS, 200, lambda body, w: sum(row["count"] for row in body) == 3),
+    ("GET", "/audit/verify", None, AUDITORS, 200, lambda body, w: body["ok"] and body["events_checked"] >= 3),
 ]
 
 
@@ -219,6 +222,7 @@ PAGES = [
     ("/agreements/us-sv-2025/", ALL, "own-nationals"),
     ("/facilities/", ALL, "CECOT"),
     ("/statistics/", STATISTICS, "De-identified"),
+    ("/audit/?check=1", AUDITORS, "Chain intact"),
 ]
 PAGE_CELLS = [
     (name, path, name in allowed, text)
@@ -304,3 +308,19 @@ def test_a_receiving_officer_is_refused_a_case_page_they_may_not_see(
     page = as_user("salvador").get(f"/cases/{world[hidden]}/")
     # Whole words: a random CSRF token may well contain the letters "P2".
     assert page.status_code == 404 and not re.search(r"\bP[23]\b", page.content.decode())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_link_in_the_menu_opens_for_the_user_and_audit_is_offered_to_auditors(
+    as_user: Callable[[str], Client], world: dict[str, int], name: str
+) -> None:
+    client = as_user(name)
+    home = client.get("/").content.decode()
+    menu = re.search(r'<nav aria-label="Main">(.*?)</nav>', home, re.DOTALL)
+    assert menu is not None
+    links = re.findall(r'href="([^"]+)"', menu.group(1))
+    assert links, "an empty menu"
+    for link in links:
+        assert client.get(link).status_code == 200, f"{name} is offered {link} but may not open it"
+    assert ("/audit/" in links) == (name in AUDITORS)

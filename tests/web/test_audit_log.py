@@ -4,16 +4,18 @@ triggers found by `accord audit verify`, which names the first broken event."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from typer.testing import CliRunner
 
-from accord.accounts.models import Role, User
+from accord.accounts.models import ApiToken, Role, User
 from accord.audit import selectors, triggers
 from accord.audit.models import AuditEvent
 from accord.audit.selectors import history, verify_chain
@@ -122,6 +124,60 @@ def test_a_verification_stopped_early_leaves_the_connection_usable(
     assert (result.ok, result.first_broken, result.checked) == (False, 3, 2)
     append(1)
     assert AuditEvent.objects.count() == 10
+
+
+def test_a_cut_off_tail_with_a_rewritten_head_is_found_by_the_anchor_an_auditor_kept(
+    attacker: Callable[[str, list[Any] | None], None],
+) -> None:
+    append(6)
+    earlier = audit("verify")
+    kept = re.search(r"later check .*: (\d+:[0-9a-f]{64})$", earlier.output, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    assert kept == f"6:{AuditEvent.objects.get(seq=6).hash}"
+    attacker("DELETE FROM audit_event WHERE seq > 4", None)
+    attacker("UPDATE audit_head SET seq = 4, hash = %s", [AuditEvent.objects.get(seq=4).hash])
+
+    assert audit("verify").exit_code == 0  # the head was rewritten to match: only an outside record can tell
+    result = audit("verify", "--anchor", kept)
+    assert result.exit_code == 1
+    assert "the log ends at event 4 but an anchor records event 6" in result.output.replace("\n", " ")
+
+
+def test_a_monitor_checks_the_chain_in_the_browser_against_an_anchor(
+    attacker: Callable[[str, list[Any] | None], None], client: Any
+) -> None:
+    client.force_login(User.objects.create_user(username="inspector", role=Role.MONITOR))
+    append(6)
+    page = client.get("/audit/", {"check": "1"}).content.decode()
+    assert "Chain intact" in page and "6 events verified" in page
+    kept = re.search(r'<code class="anchor">(\d+:[0-9a-f]{64})</code>', page).group(1)  # type: ignore[union-attr]
+    attacker("DELETE FROM audit_event WHERE seq > 4", None)
+    attacker("UPDATE audit_head SET seq = 4, hash = %s", [AuditEvent.objects.get(seq=4).hash])
+
+    page = client.get("/audit/", {"check": "1", "anchors": f"\n{kept}\n"}).content.decode()
+    assert "Chain broken at event 5" in page and "an anchor records event 6" in page
+    page = client.get("/audit/", {"check": "1", "anchors": "6:abc"}).content.decode()
+    assert "Not checked: anchor &#x27;6:abc&#x27;: expected SEQ:HASH" in page and "Chain intact" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_reports_a_broken_chain_and_checks_anchors(
+    attacker: Callable[[str, list[Any] | None], None], live_server: Any
+) -> None:
+    token = ApiToken.issue(User.objects.create_user(username="inspector", role=Role.MONITOR), "t")[1]
+    http = httpx.Client(base_url=f"{live_server.url}/api/v1", headers={"Authorization": f"Bearer {token}"})
+    append(5)
+    intact = http.get("/audit/verify").json()
+    assert (intact["ok"], intact["events_checked"], intact["first_broken"]) == (True, 5, None)
+    assert intact["anchor"] == f"5:{AuditEvent.objects.get(seq=5).hash}"
+
+    attacker("UPDATE audit_event SET actor = 'mallory' WHERE seq = 3", None)
+    broken = http.get("/audit/verify", params={"anchor": intact["anchor"]}).json()
+    assert (broken["ok"], broken["first_broken"], broken["events_checked"]) == (False, 3, 2)
+    assert broken["reason"] == "its hash does not match its contents"
+    bad = http.get("/audit/verify", params={"anchor": ["5:" + "a" * 64, "5:" + "b" * 64]})
+    assert (bad.status_code, bad.json()["field"]) == (422, "anchor")
+    assert "two different hashes" in bad.json()["message"]
+    http.close()
 
 
 def test_an_export_verifies_offline_and_tampering_with_it_is_found(db: Any, tmp_path: Path) -> None:

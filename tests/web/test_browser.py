@@ -420,6 +420,32 @@ def test_the_watch_catches_a_csp_violation(browse: Browser) -> None:
         browse.checked()
 
 
+def test_a_monitor_checks_the_audit_chain_and_keeps_the_anchor(
+    browse: Browser, users: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    open_case(make_person("P410"), "us-sv-2025", user=users["officer"])
+    browse.log_in("monitor")
+    page = browse.visit("/")
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check the chain").click()
+    browse.checked()
+    expect(page.get_by_role("heading", name="Chain intact")).to_be_visible()
+    anchor = page.locator("code.anchor").inner_text()
+    assert re.fullmatch(r"\d+:[0-9a-f]{64}", anchor), anchor
+    browse.shoot("audit-intact")
+
+    forged = anchor[:-1] + ("0" if anchor[-1] != "0" else "1")  # the same event, another hash
+    page.get_by_label(re.compile("Anchors kept")).fill(forged)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check the chain").click()
+    browse.checked()
+    expect(page.get_by_role("heading", name=re.compile("Chain broken at event"))).to_be_visible()
+    expect(page.locator(".verdict")).to_contain_text("not the one recorded in the anchor")
+    browse.shoot("audit-broken")
+
+
 def switch_user(browse: Browser, username: str) -> None:
     browse.page.context.clear_cookies()
     browse.log_in(username)

@@ -22,6 +22,7 @@ from accord.api.schemas import (
     CaseDetailOut,
     CaseIn,
     CaseOut,
+    ChainCheckOut,
     ClauseOut,
     CountOut,
     ErrorOut,
@@ -38,6 +39,7 @@ from accord.api.schemas import (
     StepOut,
     Text,
 )
+from accord.audit.selectors import verify_chain
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import current_usage, live_reservation, occupancy, waitlist_position
 from accord.cases.actions import Refused, next_steps, take_step
@@ -52,6 +54,7 @@ from accord.cases.selectors import (
     work_queue,
 )
 from accord.cases.services import CaseError, explanation_json, open_case, screen_person_against
+from accord.core.audit import parse_anchors
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
 from accord.core.screening import Explanation, default_dataset, explain, select_agreements
@@ -415,6 +418,28 @@ def lift_person_hold(request: HttpRequest, hold_id: int, body: LiftIn) -> Any:
     require(user, Can.LIFT_HOLDS)
     hold = get_object_or_404(LegalHold.objects.select_related("person"), pk=hold_id)
     return _hold_out(lift_hold(hold, user=user, reason=body.reason))
+
+
+@api.get("/audit/verify", response={200: ChainCheckOut, **ERRORS}, tags=["oversight"])
+def audit_verify(request: HttpRequest, anchor: list[str] = Query([])) -> Any:  # noqa: B008
+    """Recompute every audit event's hash and link. ``anchor`` (repeatable): ``SEQ:HASH`` values
+    an earlier check returned and you kept outside Accord; each event must still be there,
+    unchanged. A broken chain answers 200 with ``ok: false`` and the first broken event."""
+    require(_user(request), Can.VIEW_AUDIT)
+    try:
+        anchors = parse_anchors(anchor)
+    except ValueError as err:
+        return _error(request, 422, str(err), "anchor")
+    result = verify_chain(anchors)
+    return {
+        "ok": result.ok,
+        "events_checked": result.checked,
+        "head": result.head,
+        "anchor": result.anchor,
+        "anchors_checked": len(anchors),
+        "first_broken": result.first_broken,
+        "reason": result.reason,
+    }
 
 
 @api.get("/statistics", response={200: list[CountOut], **ERRORS}, tags=["oversight"])

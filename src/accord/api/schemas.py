@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 
@@ -196,6 +196,16 @@ class EventOut(Schema):
     object_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    reason: str
+
+
+class ChainCheckOut(Schema):
+    ok: bool
+    events_checked: int
+    head: str
+    anchor: str = Field(description="SEQ:HASH of the last event verified: keep it outside Accord to check later")
+    anchors_checked: int
+    first_broken: int | None
     reason: str
 
 

@@ -1,4 +1,5 @@
-"""``accord audit verify|export``: prove the chain, or hand it to an outside auditor."""
+"""``accord audit verify|export``: prove the chain (against anchors kept outside, if given), or
+hand it to an outside auditor."""
 
 from __future__ import annotations
 
@@ -20,27 +21,43 @@ def verify_command(
         Path | None,
         typer.Option("--file", exists=True, dir_okay=False, help="Verify an export instead of the database."),
     ] = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="SEQ:HASH an earlier verify printed, kept outside the database: that event must still be "
+            "there, unchanged (detects a cut-off tail or a rewritten chain). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every event's hash and link; name the first broken event and exit 1 if any."""
     from accord.cli import _django, console, errors
+    from accord.core.audit import parse_anchors
 
-    if file is not None:
-        from accord.core.audit import verify_export
+    try:
+        anchors = parse_anchors(anchor or [])
+        if file is not None:
+            from accord.core.audit import verify_export
 
-        try:
-            result = verify_export(file)
-        except ValueError as err:
-            errors.print(f"[bold red]error:[/] {err}")
-            raise typer.Exit(2) from None
-    else:
-        _django()
-        from accord.audit.selectors import verify_chain
+            result = verify_export(file, anchors)
+        else:
+            _django()
+            from accord.audit.selectors import verify_chain
 
-        result = verify_chain()
+            result = verify_chain(anchors)
+    except ValueError as err:
+        errors.print(f"[bold red]error:[/] {err}", highlight=False)
+        raise typer.Exit(2) from None
     if not result.ok:
-        errors.print(f"[bold red]BROKEN:[/] {result}", highlight=False)
+        errors.print(f"[bold red]BROKEN:[/] {result}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    console.print(str(result), highlight=False)
+    console.print(str(result), highlight=False, soft_wrap=True)
+    if anchors:
+        console.print(f"{len(anchors)} anchor{'s' if len(anchors) > 1 else ''} found unchanged.", highlight=False)
+    if result.anchor:
+        console.print(
+            f"Anchor for a later check (keep it outside this system): {result.anchor}", highlight=False, soft_wrap=True
+        )
 
 
 @audit_app.command("export")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,17 +47,29 @@ class Verification:
     first_broken: int | None = None
     reason: str = ""
 
+    @property
+    def anchor(self) -> str:
+        """``SEQ:HASH`` of the last event: what an auditor writes down to check later that nothing
+        up to here was cut off or rewritten (``accord audit verify --anchor``); empty for an
+        empty log."""
+        return f"{self.checked}:{self.head}" if self.checked else ""
+
     def __str__(self) -> str:
         if self.ok:
             return f"{self.checked:,} events verified; chain intact; head {self.head}"
-        return f"chain broken at event {self.first_broken}: {self.reason} ({self.checked:,} events before it verified)"
+        verified = f"{self.checked:,} event{'' if self.checked == 1 else 's'} before it verified"
+        return f"chain broken at event {self.first_broken}: {self.reason} ({verified})"
 
 
-def verify(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = None) -> Verification:
+def verify(
+    rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = None, anchors: Mapping[int, str] | None = None
+) -> Verification:
     """Check rows (COLUMNS order, ascending seq). ``head`` is the (seq, hash) the store says it
-    ended with: comparing it detects events deleted from the end."""
+    ended with: comparing it detects events deleted from the end. ``anchors`` are {seq: hash}
+    an auditor recorded earlier, outside the store: they detect what ``head`` cannot, a tail cut
+    off or a chain rewritten by someone who also rewrote the head row."""
     expected_seq, previous, checked = 1, GENESIS, 0
-    sha256, join = hashlib.sha256, SEPARATOR.join
+    sha256, join, anchors = hashlib.sha256, SEPARATOR.join, anchors or {}
     for row in rows:
         seq, prev_hash, stored = int(row[0]), row[8], row[9]
         if seq != expected_seq:
@@ -67,17 +79,48 @@ def verify(rows: Iterable[Sequence[Any]], head: tuple[int, str] | None = None) -
             return Verification(False, checked, previous, seq, "its link to the previous event is broken")
         if sha256(join([str(seq), *row[1:9]]).encode()).hexdigest() != stored:  # event_hash, inlined
             return Verification(False, checked, previous, seq, "its hash does not match its contents")
+        if anchors and seq in anchors and anchors[seq] != stored:
+            return Verification(False, checked, previous, seq, "its hash is not the one recorded in the anchor")
         previous, expected_seq, checked = stored, seq + 1, checked + 1
     if head is not None and (head[0] != checked or (checked and head[1] != previous)):
         return Verification(
             False, checked, previous, checked + 1, f"the log ends at event {checked} but its head says {head[0]}"
         )
+    if beyond := [seq for seq in anchors if seq > checked]:
+        return Verification(
+            False,
+            checked,
+            previous,
+            checked + 1,
+            f"the log ends at event {checked} but an anchor records event {min(beyond)}",
+        )
     return Verification(True, checked, previous)
 
 
-def verify_export(path: Path) -> Verification:
+def parse_anchors(texts: Iterable[str]) -> dict[int, str]:
+    """Anchors as typed by a person (blank entries ignored) → {seq: hash}; two different hashes
+    for one event are refused rather than one silently winning."""
+    anchors: dict[int, str] = {}
+    for text in texts:
+        if not text.strip():
+            continue
+        seq, digest = parse_anchor(text)
+        if anchors.setdefault(seq, digest) != digest:
+            raise ValueError(f"anchor {text.strip()!r}: event {seq} is given two different hashes")
+    return anchors
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``SEQ:HASH`` (as ``Verification.anchor`` prints it) → (seq, hash)."""
+    seq, _, digest = text.strip().lower().partition(":")
+    if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"anchor {text!r}: expected SEQ:HASH, an event number and its 64-character hex hash")
+    return int(seq), digest
+
+
+def verify_export(path: Path, anchors: Mapping[int, str] | None = None) -> Verification:
     """Verify an export written by ``accord audit export`` (.jsonl or .csv)."""
-    return verify(_read_export(path))
+    return verify(_read_export(path), anchors=anchors)
 
 
 def _read_export(path: Path) -> Iterator[list[Any]]:

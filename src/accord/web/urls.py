@@ -12,6 +12,7 @@ urlpatterns = [
     path("people/", include("accord.people.urls")),
     path("cases/", include("accord.cases.urls")),
     path("holds/", include("accord.holds.urls")),
+    path("audit/", include("accord.audit.urls")),
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/<str:agreement_id>/", views.agreement_detail, name="agreement"),
     path("facilities/", views.facility_list, name="facilities"),

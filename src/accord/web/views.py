@@ -23,7 +23,12 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"can_cases": can(request.user, Can.VIEW_CASES)})  # type: ignore[arg-type]
+    user = request.user
+    return render(
+        request,
+        "home.html",
+        {"can_cases": can(user, Can.VIEW_CASES), "can_audit": can(user, Can.VIEW_AUDIT)},  # type: ignore[arg-type]
+    )
 
 
 @login_required

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from accord.audit import views
+
+urlpatterns = [
+    path("", views.audit_page, name="audit"),
+]
