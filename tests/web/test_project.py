@@ -68,7 +68,7 @@ def test_passwords_are_hashed_with_argon2(db: Any, settings: Any) -> None:
     django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3", reason="SQLite only"
 )
 def test_sqlite_runs_in_wal_mode(tmp_path: Path, django_db_blocker: Any) -> None:
-    # The test database lives in memory (no journal); open a file with the real settings instead.
+    # The test runner opens its own database; open a file with the real settings to see what they set.
     handler = ConnectionHandler({"default": {**real_settings.DATABASES["default"], "NAME": tmp_path / "wal.sqlite3"}})
     connection = handler["default"]
     try:
