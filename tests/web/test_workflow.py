@@ -21,7 +21,7 @@ from accord.capacity.selectors import live_reservation, waitlist_position
 from accord.cases import actions
 from accord.cases.actions import Refused
 from accord.cases.models import Case
-from accord.cases.services import CaseError, open_case
+from accord.cases.services import CaseError, open_case, screen_person
 from accord.facilities.models import Facility
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
@@ -307,5 +307,11 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
     assert waitlist_position(live_reservation(waiting.pk)) == 1  # type: ignore[arg-type]
     counted = Reservation.objects.filter(quota_month="2024-06").exclude(status__in=("waiting", "cancelled")).count()
     assert counted == 30_000
+
+    def quota_reason(on: dt.date) -> str:  # what a re-screening on that day says of the quota
+        return next(r.reason for r in screen_person(cases[2].person, "us-mx-chnv", on).results if r.rule_id == "quota")
+
+    assert "quota exhausted: 30,000 of 30,000 used in 2024-06" in quota_reason(day)
+    assert "quota: 0 of 30,000 used in 2024-07" in quota_reason(dt.date(2024, 7, 1))
     july = actions.accept(cases[1].pk, user=mexico, day=dt.date(2024, 7, 1))  # a new month, a new quota
     assert july.state == "accepted" and live_reservation(july.pk).quota_month == "2024-07"  # type: ignore[union-attr]

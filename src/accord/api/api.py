@@ -189,7 +189,7 @@ def screen_record(request: HttpRequest, body: ScreenIn) -> Any:
     require(user, Can.SCREEN)
     frame = people_from_dicts([{"person_id": "unsaved", **body.record}])
     day = body.date or timezone.localdate()
-    usage = current_usage()
+    usage = current_usage(day)
     return [_screening_out(explain(frame, a.id, day, usage=usage), user) for a in _agreements(body.agreement_id or "")]
 
 

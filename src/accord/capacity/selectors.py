@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from django.db.models import Count
@@ -11,8 +12,10 @@ from accord.core.rules.engine import FacilityUsage, Usage
 from accord.facilities.models import Facility
 
 
-def current_usage() -> Usage:
-    """Places held and occupied per facility, and acceptances per quota month, as stored now."""
+def current_usage(day: dt.date | None = None) -> Usage:
+    """Places held and occupied per facility, and acceptances per quota month, as stored now.
+    Given the screening ``day``, only that day's quota month is counted: the rules read no
+    other, and a quota agreement piles up a month's worth of rows every month."""
     taken: Counter[tuple[str, str]] = Counter()
     for row in (
         Reservation.objects.filter(status__in=("held", "occupied"))
@@ -29,12 +32,12 @@ def current_usage() -> Usage:
         )
         for f in Facility.objects.all()
     }
+    quota_rows = Reservation.objects.filter(status__in=QUOTA_COUNTED).exclude(quota_month="")
+    if day is not None:
+        quota_rows = quota_rows.filter(quota_month=day.strftime("%Y-%m"))
     quota_used = {
         (row["agreement_id"], row["clause_id"], row["quota_month"]): row["n"]
-        for row in Reservation.objects.filter(status__in=QUOTA_COUNTED)
-        .exclude(quota_month="")
-        .values("agreement_id", "clause_id", "quota_month")
-        .annotate(n=Count("id"))
+        for row in quota_rows.values("agreement_id", "clause_id", "quota_month").annotate(n=Count("id"))
     }
     return Usage(facilities=facilities, quota_used=quota_used)
 

@@ -30,7 +30,8 @@ def screen_person(person: Person, agreement_id: str, day: dt.date | None = None)
 
 def screen_person_against(person: Person, agreement_ids: list[str], day: dt.date | None = None) -> list[Explanation]:
     """Screen one stored person against several agreements: the record and the usage read once."""
-    frame, usage, on = people_frame([person]), current_usage(), day or timezone.localdate()
+    on = day or timezone.localdate()
+    frame, usage = people_frame([person]), current_usage(on)
     return [explain(frame, agreement_id, on, usage=usage) for agreement_id in agreement_ids]
 
 
