@@ -290,7 +290,7 @@ def case_step(
     step: Annotated[
         str,
         typer.Argument(
-            help="submit, send_back, approve, refer, accept, reject, schedule, depart, hand_over, close, withdraw, rescreen."
+            help="submit, send_back, approve, refer, accept, reject, schedule, depart, hand_over, close, release, withdraw, rescreen."
         ),
     ],
     user: UserOption,

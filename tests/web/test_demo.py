@@ -47,7 +47,17 @@ def test_the_demo_fills_every_work_queue_and_its_audit_log_verifies(db: Any) -> 
     build(1_000)
 
     states = set(Case.objects.values_list("state", flat=True))
-    assert {"screened", "legal_review", "approved", "referred", "accepted", "closed", "on_hold", "blocked"} <= states
+    assert {
+        "screened",
+        "legal_review",
+        "approved",
+        "referred",
+        "accepted",
+        "handed_over",
+        "closed",
+        "on_hold",
+        "blocked",
+    } <= states
     for name in ("officer", "reviewer", "salvador", "caracas"):
         assert work_queue(User.objects.get(username=name)).exists(), name
     assert LegalHold.objects.filter(lifted_at=None).count() == 1

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError
 
 from accord.accounts.models import Role, User
+from accord.accounts.services import set_role
 from accord.audit.models import AuditEvent
 from accord.audit.selectors import history
 from accord.capacity.models import Reservation
@@ -315,3 +316,140 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
     assert "quota: 0 of 30,000 used in 2024-07" in quota_reason(dt.date(2024, 7, 1))
     july = actions.accept(cases[1].pk, user=mexico, day=dt.date(2024, 7, 1))  # a new month, a new quota
     assert july.state == "accepted" and live_reservation(july.pk).quota_month == "2024-07"  # type: ignore[union-attr]
+
+
+def test_release_frees_an_occupied_place_and_the_first_in_line_takes_it(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    Facility.objects.filter(code="cecot").update(capacity=1)
+    inside = walk(
+        open_case(make_person("R1", **FELON), "us-sv-2025", user=crew["officer"]),
+        crew,
+        *("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over", "close"),
+    )
+    waiting = walk(open_case(make_person("R2", **FELON), "us-sv-2025", user=crew["officer"]), crew, "submit", "approve")
+    waiting = walk(waiting, crew, "refer", "accept")
+    assert (waiting.state, live_reservation(waiting.pk).status) == ("referred", "waiting")  # type: ignore[union-attr]
+    assert [t.step for t in actions.next_steps(inside, crew["salvador"])] == ["release"]
+    assert actions.next_steps(inside, crew["officer"]) == []  # the facility's act, not the sending state's
+    with pytest.raises(Refused, match="needs a reason"):
+        actions.release(inside.pk, user=crew["salvador"])
+    with pytest.raises(CaseError):
+        actions.release(inside.pk, user=crew["officer"], reason="sentence served")
+    released = actions.release(inside.pk, user=crew["salvador"], reason="Sentence served on 2026-11-30")
+    assert released.state == "closed" and live_reservation(inside.pk) is None
+    assert Reservation.objects.get(case=inside).status == "released"
+    assert (Case.objects.get(pk=waiting.pk).state, live_reservation(waiting.pk).status) == ("accepted", "held")  # type: ignore[union-attr]
+    assert actions.next_steps(Case.objects.get(pk=inside.pk), crew["salvador"]) == []  # released once only
+    with pytest.raises(Refused, match="no occupied place"):
+        actions.release(inside.pk, user=crew["salvador"], reason="again")
+    assert [e.action for e in history("case", str(inside.pk))][-1] == "case.release"
+
+
+def test_release_from_handover_closes_the_case_and_a_reception_has_no_place_to_release(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    prison = walk(
+        open_case(make_person("R3", **FELON), "us-sv-2025", user=crew["officer"]),
+        crew,
+        *("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over"),
+    )
+    assert actions.release(prison.pk, user=crew["salvador"], reason="transferred").state == "closed"
+    reception = walk(
+        open_case(make_person("R4"), "us-sv-2025", user=crew["officer"]),
+        crew,
+        *("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over"),
+    )
+    assert reception.placement == "reception"
+    assert "release" not in [t.step for t in actions.next_steps(reception, crew["salvador"])]
+    with pytest.raises(Refused, match="no occupied place"):
+        actions.release(reception.pk, user=crew["salvador"], reason="left")
+    assert Case.objects.get(pk=reception.pk).state == "handed_over"
+
+
+def test_a_waiting_case_whose_record_changed_since_referral_is_not_accepted_when_a_place_frees(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    """The receiving state accepted what it was sent; a place that comes free goes to the next in
+    line whose referral still stands."""
+    Facility.objects.filter(code="cecot").update(capacity=1)
+    first, changed, third = (
+        walk(
+            open_case(make_person(f"S{i}", **FELON), "us-sv-2025", user=crew["officer"]),
+            crew,
+            *("submit", "approve", "refer", "accept"),
+        )
+        for i in range(3)
+    )
+    assert [c.state for c in (first, changed, third)] == ["accepted", "referred", "referred"]
+    update_person(changed.person, {"conviction": "violent_felony"}, user=crew["officer"], reason="record corrected")
+    assert Case.objects.get(pk=changed.pk).state == "referred"  # still prison, still eligible: not blocked
+    actions.reject(first.pk, user=crew["salvador"], reason="no longer wanted")
+    assert Case.objects.get(pk=changed.pk).state == "referred"
+    assert Case.objects.get(pk=third.pk).state == "accepted"
+    assert waitlist_position(live_reservation(changed.pk)) == 1  # type: ignore[arg-type]
+
+
+def test_a_quota_acceptance_given_back_goes_to_the_first_waiting_in_that_month(
+    crew: dict[str, User], make_person: Callable[..., Person], time_machine: Any
+) -> None:
+    time_machine.move_to(dt.datetime(2024, 6, 3, 12, tzinfo=dt.UTC))
+    mexico = User.objects.create_user(username="mexico", role=Role.RECEIVING_OFFICER, receiving_state="MX")
+    cases = []
+    for i in range(2):
+        case = open_case(make_person(f"MQ{i}", nationalities="CU"), "us-mx-chnv", user=crew["officer"])
+        for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
+            case = actions.take_step(case.pk, step, user=crew[user], reason="tested")
+        cases.append(case)
+    filler = make_person("MQF")
+    filler_case = Case.objects.create(
+        person=filler,
+        agreement_id="us-mx-chnv",
+        receiving_state="MX",
+        state="closed",
+        outcome="eligible",
+        screened_on=dt.date(2024, 6, 3),
+        screened_at=dt.datetime(2024, 6, 3, tzinfo=dt.UTC),
+        created_by=crew["officer"],
+    )
+    Reservation.objects.bulk_create(
+        Reservation(
+            case=filler_case, agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released"
+        )
+        for _ in range(29_999)
+    )
+    accepted, waiting = (actions.accept(c.pk, user=mexico) for c in cases)
+    assert (accepted.state, waiting.state) == ("accepted", "referred")
+    actions.reject(accepted.pk, user=mexico, reason="duplicate")
+    promoted = Case.objects.get(pk=waiting.pk)
+    assert promoted.state == "accepted" and live_reservation(promoted.pk).status == "held"  # type: ignore[union-attr]
+    counted = Reservation.objects.filter(quota_month="2024-06", status__in=("held", "occupied", "released")).count()
+    assert counted == 30_000
+
+
+def test_a_case_blocked_after_approval_starts_over_and_needs_a_new_approval(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("B1")
+    case = walk(open_case(person, "us-sv-2025", user=crew["officer"]), crew, "submit", "approve")
+    update_person(person, {"status": "citizen"}, user=crew["officer"], reason="naturalised")
+    blocked = Case.objects.get(pk=case.pk)
+    assert (blocked.state, blocked.approved_by) == ("blocked", None)  # a bar voids the approval
+    update_person(
+        person, {"status": "undocumented", "removal_order": "pending"}, user=crew["officer"], reason="error corrected"
+    )
+    case = actions.rescreen(case.pk, user=crew["officer"])
+    assert (case.state, case.outcome) == ("screened", "review")
+    case = actions.submit(case.pk, user=crew["officer"])  # the old approval does not stand in the way
+    with pytest.raises(Refused, match="written reason"):
+        actions.approve(case.pk, user=crew["reviewer"])
+    assert actions.approve(case.pk, user=crew["reviewer"], reason="appeal decided").state == "approved"
+
+
+def test_an_approver_made_a_case_officer_may_refer_but_four_eyes_still_names_the_screener(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = walk(open_case(make_person("B2"), "us-sv-2025", user=crew["officer"]), crew, "submit", "approve")
+    turned = set_role(crew["reviewer"], Role.CASE_OFFICER, by=crew["admin"], reason="reassigned")
+    case = actions.refer(case.pk, user=turned)
+    assert (case.approved_by_id, case.screened_by_id) == (turned.pk, crew["officer"].pk)

@@ -7,7 +7,8 @@ for it; and June 2024, when Mexico's CHNV quota was in force, with all but one o
 
 - no person whom the law bars today is in a case approved but not yet handed over;
 - no facility holds more people than its capacity, no quota month more acceptances than its quota;
-- a case holds a place exactly while it is accepted, scheduled or in transit (occupied after handover);
+- a case holds a place exactly while it is accepted, scheduled or in transit, and occupies it from
+  handover until the facility records the person's release;
 - a person under a legal hold has no case still on its way;
 - every approval was given by someone who neither opened, screened nor submitted the case;
 - each case's last audit event shows its current state, and the audit chain verifies;
@@ -85,6 +86,7 @@ FORWARD = frozenset(
         Step.DEPART,
         Step.HAND_OVER,
         Step.CLOSE,
+        Step.RELEASE,
         Step.RESCREEN,
     }
 )
@@ -268,10 +270,14 @@ class Workflow(RuleBasedStateMachine):
                 assert status == "held" or not self.needs_place(case), (case.pk, case.state)
             elif case.state in MOVED:
                 assert status in ("occupied", None), (case.pk, case.state, status)
+                if case.state == State.HANDED_OVER:  # in the facility until released, which closes the case
+                    assert status == "occupied" or not self.needs_place(case), (case.pk, case.state)
             elif case.state == State.REFERRED:
                 assert status in ("waiting", None), (case.pk, case.state, status)
             else:
                 assert status is None, (case.pk, case.state, status)
+        released = Reservation.objects.filter(status="released").exclude(case__data_version="filler")
+        assert not released.exclude(case__state=State.CLOSED).exists(), "a place released before the case closed"
 
     @invariant()
     def a_hold_stops_every_move(self) -> None:

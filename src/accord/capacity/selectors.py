@@ -64,6 +64,11 @@ def live_reservation(case_id: int) -> Reservation | None:
     )
 
 
+def occupies_place(case_id: int) -> bool:
+    """Whether the case's person is in the facility now (handed over, not yet released)."""
+    return Reservation.objects.filter(case_id=case_id, status=Reservation.Status.OCCUPIED).exists()
+
+
 def occupancy() -> list[dict[str, object]]:
     """Per facility: capacity, places held, occupied, free, and people waiting."""
     counts: Counter[tuple[int, str]] = Counter()

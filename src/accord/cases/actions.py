@@ -23,6 +23,7 @@ from accord.accounts.permissions import PROTECTION_RULES, Can, can
 from accord.audit.services import record
 from accord.capacity import services as places
 from accord.capacity.models import Reservation
+from accord.capacity.selectors import occupies_place
 from accord.cases.models import Case, State
 from accord.cases.services import CaseError, explanation_json, screen_person
 from accord.core import workflow
@@ -31,6 +32,9 @@ from accord.core.version import rules_version
 from accord.core.workflow import NOT_YET_MOVED, Step, Transition, steps_for, transition
 from accord.people.models import Person
 
+# A case that reaches one of these has no submission or approval: it goes through legal review again.
+STARTING_OVER = frozenset({State.SCREENED, State.BLOCKED})
+BEFORE_APPROVAL = frozenset({State.SCREENED, State.LEGAL_REVIEW, State.BLOCKED})
 # Review points that reservations answer (a full facility, a used-up quota): the waitlist, not a lawyer.
 ANSWERED_BY_WAITLIST = frozenset({"capacity", "quota"})
 
@@ -58,7 +62,6 @@ def submit(case_id: int, *, user: User, reason: str = "", day: dt.date | None = 
 def send_back(case_id: int, *, user: User, reason: str = "", day: dt.date | None = None) -> Case:
     with transaction.atomic():
         case = _begin(case_id, Step.SEND_BACK, user, reason)
-        case.submitted_by = None
         return _finish(case, Step.SEND_BACK, user, reason)
 
 
@@ -149,6 +152,19 @@ def close(case_id: int, *, user: User, reason: str = "", day: dt.date | None = N
         return _finish(case, Step.CLOSE, user, reason)
 
 
+def release(case_id: int, *, user: User, reason: str = "", day: dt.date | None = None) -> Case:
+    """The receiving facility records that the person has left it (sentence served, released,
+    transferred on): the occupied place is free again, the first in line takes it, and the case
+    is closed. Nothing is screened: the move is over."""
+    with transaction.atomic():
+        case = _begin(case_id, Step.RELEASE, user, reason)
+        freed = places.release(case.pk, actor=user, reason=reason.strip())
+        if freed is None:
+            raise Refused(f"Nothing to release: case {case.pk} holds no occupied place")
+        _fill_from_waitlist(freed, exclude=case.pk)
+        return _finish(case, Step.RELEASE, user, reason)
+
+
 def withdraw(case_id: int, *, user: User, reason: str = "", day: dt.date | None = None) -> Case:
     with transaction.atomic():
         case = _begin(case_id, Step.WITHDRAW, user, reason)
@@ -177,6 +193,7 @@ STEPS = {
     Step.DEPART: depart,
     Step.HAND_OVER: hand_over,
     Step.CLOSE: close,
+    Step.RELEASE: release,
     Step.WITHDRAW: withdraw,
     Step.RESCREEN: rescreen,
 }
@@ -198,6 +215,8 @@ def next_steps(case: Case, user: User) -> list[Transition]:
     steps = steps_for(case.state, user.role)
     if user.pk in (case.created_by_id, case.screened_by_id, case.submitted_by_id):
         steps = [t for t in steps if t.step != Step.APPROVE]
+    if any(t.step == Step.RELEASE for t in steps) and not occupies_place(case.pk):
+        steps = [t for t in steps if t.step != Step.RELEASE]
     return steps
 
 
@@ -225,8 +244,6 @@ def resume_held_cases(person: Person, *, actor: User | None, reason: str, day: d
         case.before = _snapshot(case)  # type: ignore[attr-defined]
         result = _apply_screening(case, screen_person(person, case.agreement_id, day), actor)
         case.held_from = ""
-        case.submitted_by = case.approved_by = None
-        case.acknowledged_reviews = case.approval_reason = ""
         target = State.BLOCKED if result.outcome == "barred" else State.SCREENED
         resumed.append(_finish(case, "resume", actor, reason, target=target))
     return resumed
@@ -278,6 +295,9 @@ def _begin(case_id: int, step: Step, user: User, reason: str) -> Case:
 
 def _finish(case: Case, step: str, actor: User | None, reason: str, *, target: State | None = None) -> Case:
     case.state = target or State(transition(step).target)
+    if case.state in STARTING_OVER:  # sent back, blocked, or resumed after a hold: review it again
+        case.submitted_by = case.approved_by = None
+        case.acknowledged_reviews = case.approval_reason = ""
     case.state_reason = reason.strip()[:1000]
     case.state_changed_at = timezone.now()
     case.save()
@@ -333,11 +353,16 @@ def _refuse_if_stopped(case: Case, result: Explanation, user: User, *, after_app
             )
 
 
+def _referral_changes(case: Case) -> list[str]:
+    """The fields of the minimum record that differ from what the receiving state was sent."""
+    now = _minimum_record(case)
+    return sorted(k for k in now if (case.referral or {}).get(k) != now[k])
+
+
 def _refuse_if_referral_stale(case: Case) -> None:
     """The receiving state accepts what it was sent: when the record or the placement changed
     since (a conviction quashed, a date of birth corrected), the sending state refers again."""
-    now = _minimum_record(case)
-    changed = sorted(k for k in now if (case.referral or {}).get(k) != now[k])
+    changed = _referral_changes(case)
     if changed:
         raise Refused(
             f"The record sent at referral has changed ({', '.join(changed)}): "
@@ -378,7 +403,10 @@ def _apply_screening(case: Case, result: Explanation, user: User | None) -> Expl
     case.screened_at = timezone.now()
     case.data_version = result.data_version
     case.rules_version = rules_version()
-    if user is not None and user.role == Role.CASE_OFFICER:
+    # Four eyes compare the approver with the officer whose screening the approval rests on; a
+    # screening after approval or under a hold (at referral, say, by a reviewer since made an
+    # officer) leaves it.
+    if user is not None and user.role == Role.CASE_OFFICER and case.state in BEFORE_APPROVAL:
         case.screened_by = user
     return result
 
@@ -423,16 +451,24 @@ def _claim(case: Case, result: Explanation, user: User | None) -> Reservation | 
 
 
 def _give_back_place(case: Case, actor: User | None, reason: str) -> None:
+    held = Reservation.objects.filter(case_id=case.pk, status=Reservation.Status.HELD).exists()
     freed = places.cancel(case.pk, actor=actor, reason=reason)
-    if freed is not None and freed.facility_id is not None:
+    if freed is not None and held:  # a waitlist position given back frees nothing
         _fill_from_waitlist(freed, exclude=case.pk)
 
 
 def _fill_from_waitlist(freed: Reservation, *, exclude: int) -> None:
-    """A place came free: the first waiting case that may still move takes it."""
-    waiting = Reservation.objects.filter(status=Reservation.Status.WAITING, facility_id=freed.facility_id).exclude(
-        case_id=exclude
-    )
+    """A place (or a quota month's acceptance) came free: the first waiting case that may still
+    move, and whose referral still stands, takes it."""
+    waiting = Reservation.objects.filter(status=Reservation.Status.WAITING).exclude(case_id=exclude)
+    if freed.facility_id is not None:
+        waiting = waiting.filter(facility_id=freed.facility_id)
+    elif freed.quota_month:
+        waiting = waiting.filter(
+            agreement_id=freed.agreement_id, clause_id=freed.clause_id, quota_month=freed.quota_month
+        )
+    else:
+        return
     for candidate in waiting.select_related("case").order_by("id")[:20]:
         # This transaction may already hold the audit head, which a step on that person would
         # wait for while holding the person: skip a busy person rather than wait (no deadlock).
@@ -448,6 +484,8 @@ def _fill_from_waitlist(freed: Reservation, *, exclude: int) -> None:
             continue  # the next step on it will be refused with the reasons; it keeps its place in line
         case.before = _snapshot(case)  # type: ignore[attr-defined]
         _apply_screening(case, result, None)
+        if _referral_changes(case):
+            continue  # the receiving state accepted another record: the case is referred again first
         reservation = _claim(case, result, None)
         if reservation is not None and reservation.status == Reservation.Status.HELD:
             _finish(

@@ -39,6 +39,7 @@ class Step(StrEnum):
     DEPART = "depart"
     HAND_OVER = "hand_over"
     CLOSE = "close"
+    RELEASE = "release"
     WITHDRAW = "withdraw"
     RESCREEN = "rescreen"
 
@@ -148,6 +149,17 @@ TRANSITIONS: dict[Step, Transition] = {
         _t(Step.DEPART, "Record departure", {State.SCHEDULED}, State.IN_TRANSIT, {CASE_OFFICER}),
         _t(Step.HAND_OVER, "Confirm handover", {State.IN_TRANSIT}, State.HANDED_OVER, {RECEIVING_OFFICER}),
         _t(Step.CLOSE, "Close", {State.HANDED_OVER}, State.CLOSED, {CASE_OFFICER}, rescreens=False),
+        _t(
+            Step.RELEASE,
+            "Record release from the facility",
+            {State.HANDED_OVER, State.CLOSED},
+            State.CLOSED,
+            {RECEIVING_OFFICER},
+            rescreens=False,
+            needs_reason=True,
+            help="The person has left the facility (sentence served, released, transferred): the place is free "
+            "again and goes to the first in line. Offered only while the case occupies a place.",
+        ),
         _t(
             Step.WITHDRAW,
             "Withdraw",

@@ -39,7 +39,7 @@ DEMO_USERS = [
     ("monitor", Role.MONITOR, ""),
     ("admin", Role.ADMIN, ""),
 ]
-CASES_PER_OUTCOME = 8
+CASES_PER_OUTCOME = 10
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,17 @@ def _cases(frame: pl.DataFrame, officer_name: str) -> int:
 
 # How far the demo takes eligible cases under each agreement: one case per stop, in this order,
 # so every work queue has something in it and receiving officers see their referrals.
-DEMO_STOPS = ("screened", "legal_review", "approved", "referred", "referred", "accepted", "scheduled", "closed")
+DEMO_STOPS = (
+    "screened",
+    "legal_review",
+    "approved",
+    "referred",
+    "referred",
+    "accepted",
+    "scheduled",
+    "handed_over",
+    "closed",
+)
 STEPS_TO = {
     "screened": (),
     "legal_review": ("submit",),
@@ -133,6 +143,7 @@ STEPS_TO = {
     "referred": ("submit", "approve", "refer"),
     "accepted": ("submit", "approve", "refer", "accept"),
     "scheduled": ("submit", "approve", "refer", "accept", "schedule"),
+    "handed_over": ("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over"),
     "closed": ("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over", "close"),
 }
 
