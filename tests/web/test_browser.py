@@ -535,3 +535,38 @@ def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
     browse.shoot("person-on-hold")
     stored = Case.objects.get(pk=case.pk)
     assert (stored.state, stored.held_from) == (State.ON_HOLD, State.SCHEDULED)
+
+
+def test_the_facility_records_a_release_and_the_place_goes_to_the_first_in_line(
+    browse: Browser, make_person: Callable[..., Person], users: dict[str, User]
+) -> None:
+    from accord.cases import actions
+    from accord.facilities.models import Facility
+
+    Facility.objects.filter(code="cecot").update(capacity=1)
+    reviewer2 = User.objects.create_user(username="reviewer2", password=PASSWORD, role="legal_reviewer")
+    cases = []
+    for pid in ("P303", "P304"):
+        case = open_case(make_person(pid, nationalities="VE", conviction="felony"), "us-sv-2025", user=users["officer"])
+        actions.submit(case.pk, user=users["officer"])
+        actions.approve(case.pk, user=reviewer2, reason="Third-country notice served")
+        actions.refer(case.pk, user=users["officer"])
+        cases.append(case)
+    inside, waiting = cases
+    actions.accept(inside.pk, user=users["salvador"])
+    actions.accept(waiting.pk, user=users["salvador"])  # CECOT is full: the waitlist
+    for step, user in [("schedule", "officer"), ("depart", "officer"), ("hand_over", "salvador")]:
+        actions.take_step(inside.pk, step, user=users[user])
+    browse.log_in("salvador")
+    page = browse.visit(f"/cases/{waiting.pk}/")
+    expect(page.locator("dl.record").first).to_contain_text("waiting, waitlist position 1")
+    page = take(browse, inside.pk, "Record release from the facility", reason="Sentence served")
+    expect(page.locator("p.message")).to_contain_text("is now closed")
+    expect(page.locator("dl.record").first).to_contain_text(
+        "Centro de Confinamiento del Terrorismo (CECOT): released on"
+    )
+    expect(page.get_by_role("button", name="Record release from the facility")).to_have_count(0)
+    browse.shoot("case-released")
+    page = browse.visit(f"/cases/{waiting.pk}/")
+    expect(page.locator("dl.record").first).to_contain_text("Centro de Confinamiento del Terrorismo (CECOT): held")
+    assert Case.objects.get(pk=waiting.pk).state == State.ACCEPTED

@@ -64,6 +64,13 @@ def live_reservation(case_id: int) -> Reservation | None:
     )
 
 
+def latest_reservation(case_id: int) -> Reservation | None:
+    """The case's live reservation, else the last one it had (released, cancelled): what its page shows."""
+    return live_reservation(case_id) or (
+        Reservation.objects.select_related("facility").filter(case_id=case_id).order_by("-id").first()
+    )
+
+
 def occupies_place(case_id: int) -> bool:
     """Whether the case's person is in the facility now (handed over, not yet released)."""
     return Reservation.objects.filter(case_id=case_id, status=Reservation.Status.OCCUPIED).exists()

@@ -10,22 +10,23 @@ from accord.people.models import Person
 
 
 class State(models.TextChoices):
-    """The workflow of DESIGN.md §4; the steps between states are in ``accord.core.workflow``."""
+    """The workflow of DESIGN.md §4; the steps between states are in ``accord.core.workflow``.
+    Labels are lower case: they are read inside sentences ("Case 4 is now closed")."""
 
-    DRAFT = "draft"
-    SCREENED = "screened"
+    DRAFT = "draft", "draft"
+    SCREENED = "screened", "screened"
     LEGAL_REVIEW = "legal_review", "legal review"
-    APPROVED = "approved"
-    REFERRED = "referred"
-    ACCEPTED = "accepted"
-    SCHEDULED = "scheduled"
+    APPROVED = "approved", "approved"
+    REFERRED = "referred", "referred"
+    ACCEPTED = "accepted", "accepted"
+    SCHEDULED = "scheduled", "scheduled"
     IN_TRANSIT = "in_transit", "in transit"
     HANDED_OVER = "handed_over", "handed over"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-    BLOCKED = "blocked"
+    CLOSED = "closed", "closed"
+    REJECTED = "rejected", "rejected"
+    BLOCKED = "blocked", "blocked"
     ON_HOLD = "on_hold", "on hold"
-    WITHDRAWN = "withdrawn"
+    WITHDRAWN = "withdrawn", "withdrawn"
 
 
 # States in which the receiving state has the case in front of it (and keeps it once closed).
@@ -90,3 +91,8 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.pk}: {self.person.person_id} under {self.agreement_id}"
+
+    @property
+    def held_from_label(self) -> str:
+        """The state a hold interrupted, as a reader says it ("legal review")."""
+        return State(self.held_from).label if self.held_from else ""

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accord.accounts.permissions import Can, can, redact_explanation, require
-from accord.capacity.selectors import live_reservation, waitlist_position
+from accord.capacity.selectors import latest_reservation, live_reservation, waitlist_position
 from accord.cases import actions
 from accord.cases.models import Outcome, State
 from accord.cases.selectors import (
@@ -57,7 +57,7 @@ def case_list_page(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     user = request.user
     case = get_case(user, case_id)  # type: ignore[arg-type]
-    reservation = live_reservation(case.pk)
+    reservation = latest_reservation(case.pk)
     context = {
         "case": case,
         "explanation": redact_explanation(user, case.explanation),  # type: ignore[arg-type]
