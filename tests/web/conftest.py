@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from accord.accounts.models import ApiToken, Role, User
+from accord.cases.models import Case
 from accord.core.records import people_from_dicts
 from accord.core.screening import default_dataset
 from accord.facilities.services import sync_from_data
@@ -71,3 +72,31 @@ def make_person(db: Any) -> Callable[..., Person]:
         return Person.objects.get(person_id=person_id)
 
     return make
+
+
+def use_up_quota(person: Person, month: str, used: int, officer: User) -> Case:
+    """``used`` of a month's CHNV acceptances made by earlier moves (one closed case stands for
+    them, marked ``data_version="filler"`` so invariants can leave it out)."""
+    from django.utils import timezone
+
+    from accord.capacity.models import Reservation
+
+    case = Case.objects.create(
+        person=person,
+        agreement_id="us-mx-chnv",
+        receiving_state="MX",
+        state="closed",
+        outcome="eligible",
+        placement="reception",
+        clause_id="quota",
+        screened_on=timezone.localdate(),
+        screened_at=timezone.now(),
+        data_version="filler",
+        rules_version="filler",
+        created_by=officer,
+    )
+    Reservation.objects.bulk_create(
+        Reservation(case=case, agreement_id="us-mx-chnv", clause_id="quota", quota_month=month, status="released")
+        for _ in range(used)
+    )
+    return case

@@ -28,6 +28,7 @@ from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.services import update_person
+from tests.web.conftest import use_up_quota
 
 # A Venezuelan felon: El Salvador's agreement places him in CECOT (a prison place is reserved).
 FELON = {"nationalities": "VE", "conviction": "felony"}
@@ -295,13 +296,7 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
         for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
             case = actions.take_step(case.pk, step, user=crew[user], reason="tested", day=day)
         cases.append(case)
-    # 29,999 of June's places already used (people admitted and since moved on).
-    Reservation.objects.bulk_create(
-        Reservation(
-            case=cases[2], agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released"
-        )
-        for _ in range(29_999)
-    )
+    use_up_quota(make_person("MXF"), "2024-06", 29_999, crew["officer"])  # people admitted, since moved on
     last = actions.accept(cases[0].pk, user=mexico, day=day)
     waiting = actions.accept(cases[1].pk, user=mexico, day=day)
     assert (last.state, waiting.state) == ("accepted", "referred")
@@ -401,23 +396,7 @@ def test_a_quota_acceptance_given_back_goes_to_the_first_waiting_in_that_month(
         for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
             case = actions.take_step(case.pk, step, user=crew[user], reason="tested")
         cases.append(case)
-    filler = make_person("MQF")
-    filler_case = Case.objects.create(
-        person=filler,
-        agreement_id="us-mx-chnv",
-        receiving_state="MX",
-        state="closed",
-        outcome="eligible",
-        screened_on=dt.date(2024, 6, 3),
-        screened_at=dt.datetime(2024, 6, 3, tzinfo=dt.UTC),
-        created_by=crew["officer"],
-    )
-    Reservation.objects.bulk_create(
-        Reservation(
-            case=filler_case, agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released"
-        )
-        for _ in range(29_999)
-    )
+    use_up_quota(make_person("MQF"), "2024-06", 29_999, crew["officer"])
     accepted, waiting = (actions.accept(c.pk, user=mexico) for c in cases)
     assert (accepted.state, waiting.state) == ("accepted", "referred")
     actions.reject(accepted.pk, user=mexico, reason="duplicate")

@@ -262,7 +262,7 @@ def test_a_refused_step_is_a_409_naming_the_rules_with_their_citations_and_chang
     body = refused(api("reviewer").post(f"/cases/{case_id}/steps", json={"step": "refer"}), 409)
     assert "may not refer" in body["message"] and body["rules"] == []
     body = refused(api("officer").post(f"/cases/{case_id}/steps", json={"step": "depart"}), 409)
-    assert "the case is Approved, not scheduled" in body["message"] and body["rules"] == []
+    assert "the case is approved, not scheduled" in body["message"] and body["rules"] == []
     assert stored(case_id) == before
 
 

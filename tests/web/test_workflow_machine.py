@@ -14,7 +14,7 @@ for it; and June 2024, when Mexico's CHNV quota was in force, with all but one o
 - each case's last audit event shows its current state, and the audit chain verifies;
 - a refused step, hold or edit changed nothing at all.
 
-``ACCORD_MACHINE_EXAMPLES=500`` runs many more sequences than CI's 20 per world.
+``ACCORD_MACHINE_EXAMPLES=500`` runs many more sequences than CI's 50 per world.
 """
 
 from __future__ import annotations
@@ -61,12 +61,13 @@ from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.services import update_person
+from tests.web.conftest import use_up_quota
 
 pytestmark = pytest.mark.django_db
 
-# Sequences per world: 20 in CI; ACCORD_MACHINE_EXAMPLES=500 for a deeper search.
+# Sequences per world: 50 in CI; ACCORD_MACHINE_EXAMPLES=500 for a deeper search.
 MACHINE = settings(
-    max_examples=int(os.environ.get("ACCORD_MACHINE_EXAMPLES", "20")),
+    max_examples=int(os.environ.get("ACCORD_MACHINE_EXAMPLES", "50")),
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -354,25 +355,7 @@ def shrink_cecot(crew: dict[str, User]) -> None:
 
 def use_up_june_quota(crew: dict[str, User]) -> None:
     """29,999 of June 2024's acceptances already made (cases since closed): one place remains."""
-    filler = Person.objects.get(person_id="FILLER")
-    case = Case.objects.create(
-        person=filler,
-        agreement_id="us-mx-chnv",
-        receiving_state="MX",
-        state="closed",
-        outcome="eligible",
-        placement="reception",
-        clause_id="quota",
-        screened_on=timezone.localdate(),
-        screened_at=timezone.now(),
-        data_version="filler",
-        rules_version="filler",
-        created_by=crew["officer"],
-    )
-    Reservation.objects.bulk_create(
-        Reservation(case=case, agreement_id="us-mx-chnv", clause_id="quota", quota_month="2024-06", status="released")
-        for _ in range(29_999)
-    )
+    use_up_quota(Person.objects.get(person_id="FILLER"), "2024-06", 29_999, crew["officer"])
 
 
 TODAY = World(
