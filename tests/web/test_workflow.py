@@ -432,3 +432,21 @@ def test_an_approver_made_a_case_officer_may_refer_but_four_eyes_still_names_the
     turned = set_role(crew["reviewer"], Role.CASE_OFFICER, by=crew["admin"], reason="reassigned")
     case = actions.refer(case.pk, user=turned)
     assert (case.approved_by_id, case.screened_by_id) == (turned.pk, crew["officer"].pk)
+
+
+def test_a_person_in_a_receiving_facility_gets_no_new_case_until_the_release_is_recorded(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    person = make_person("R5", **FELON)
+    walk(
+        open_case(person, "us-sv-2025", user=crew["officer"]),
+        crew,
+        *("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over", "close"),
+    )
+    with pytest.raises(CaseError, match="is in Centro de Confinamiento del Terrorismo"):
+        open_case(person, "us-sv-2025", user=crew["officer"])
+    with pytest.raises(CaseError, match="record the release first"):
+        open_case(person, "us-ve-2025", user=crew["officer"])
+    assert Case.objects.filter(person=person).count() == 1
+    actions.release(Case.objects.get(person=person).pk, user=crew["salvador"], reason="Sentence served")
+    assert open_case(person, "us-ve-2025", user=crew["officer"]).state in ("screened", "blocked")

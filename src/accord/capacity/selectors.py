@@ -71,6 +71,15 @@ def latest_reservation(case_id: int) -> Reservation | None:
     )
 
 
+def occupied_place_of(person_pk: int) -> Reservation | None:
+    """The place the person occupies in a receiving facility now, if any."""
+    return (
+        Reservation.objects.select_related("facility")
+        .filter(case__person_id=person_pk, status=Reservation.Status.OCCUPIED)
+        .first()
+    )
+
+
 def occupies_place(case_id: int) -> bool:
     """Whether the case's person is in the facility now (handed over, not yet released)."""
     return Reservation.objects.filter(case_id=case_id, status=Reservation.Status.OCCUPIED).exists()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
 from accord.audit.services import record
-from accord.capacity.selectors import current_usage
+from accord.capacity.selectors import current_usage, occupied_place_of
 from accord.cases.models import Case, State
 from accord.core.screening import Explanation, default_dataset, explain
 from accord.core.version import rules_version
@@ -48,6 +48,12 @@ def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | N
         agreement = dataset.transfer_agreement(agreement_id)
     except (KeyError, ValueError) as err:
         raise CaseError(str(err)) from None
+    inside = occupied_place_of(person.pk)
+    if inside is not None:
+        raise CaseError(
+            f"{person.person_id} is in {inside.facility.name if inside.facility else 'a receiving facility'} "
+            f"since case {inside.case_id} was handed over: a new case needs that facility to record the release first"
+        )
     result = screen_person(person, agreement.id, day)
     try:
         with transaction.atomic():
