@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accord.accounts.models import ApiToken, Role, User
+from accord.capacity.models import Reservation
 from accord.cases.models import Case
 from accord.core.records import people_from_dicts
 from accord.core.screening import default_dataset
@@ -74,27 +76,28 @@ def make_person(db: Any) -> Callable[..., Person]:
     return make
 
 
-def use_up_quota(person: Person, month: str, used: int, officer: User) -> Case:
-    """``used`` of a month's CHNV acceptances made by earlier moves (one closed case stands for
-    them, marked ``data_version="filler"`` so invariants can leave it out)."""
-    from django.utils import timezone
-
-    from accord.capacity.models import Reservation
-
-    case = Case.objects.create(
+def closed_case(person: Person, officer: User, *, agreement_id: str, clause_id: str, placement: str) -> Case:
+    """A case of an earlier move, since closed, standing for the places or quota it used before
+    the test (``data_version="filler"``, which invariants leave out)."""
+    return Case.objects.create(
         person=person,
-        agreement_id="us-mx-chnv",
-        receiving_state="MX",
+        agreement_id=agreement_id,
+        receiving_state=default_dataset().transfer_agreement(agreement_id).receiving_state,
         state="closed",
         outcome="eligible",
-        placement="reception",
-        clause_id="quota",
+        placement=placement,
+        clause_id=clause_id,
         screened_on=timezone.localdate(),
         screened_at=timezone.now(),
         data_version="filler",
         rules_version="filler",
         created_by=officer,
     )
+
+
+def use_up_quota(person: Person, month: str, used: int, officer: User) -> Case:
+    """``used`` of a month's CHNV acceptances made by earlier moves, all on one closed case."""
+    case = closed_case(person, officer, agreement_id="us-mx-chnv", clause_id="quota", placement="reception")
     Reservation.objects.bulk_create(
         Reservation(case=case, agreement_id="us-mx-chnv", clause_id="quota", quota_month=month, status="released")
         for _ in range(used)

@@ -16,7 +16,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import Model
-from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.audit.models import AuditEvent
@@ -32,7 +31,7 @@ from accord.holds.services import file_hold
 from accord.people.models import Person
 from accord.people.services import import_people
 
-from .conftest import CLEAN
+from .conftest import CLEAN, closed_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,19 +65,8 @@ def fill_cecot(taken: int, officer: User) -> None:
     """Places occupied by earlier moves (cases since closed): one made through the ORM, the rest
     copied from it in the database, which writes tens of thousands of rows in well under a second."""
     person = felons("FILL", 1)[0]
-    case = Case.objects.create(
-        person=person,
-        agreement_id="us-sv-2025",
-        receiving_state="SV",
-        state="closed",
-        outcome="eligible",
-        placement="prison",
-        clause_id="third-country-criminals",
-        screened_on=timezone.localdate(),
-        screened_at=timezone.now(),
-        data_version="earlier",
-        rules_version="earlier",
-        created_by=officer,
+    case = closed_case(
+        person, officer, agreement_id="us-sv-2025", clause_id="third-country-criminals", placement="prison"
     )
     place = Reservation.objects.create(
         case=case,

@@ -65,10 +65,10 @@ def live_reservation(case_id: int) -> Reservation | None:
 
 
 def latest_reservation(case_id: int) -> Reservation | None:
-    """The case's live reservation, else the last one it had (released, cancelled): what its page shows."""
-    return live_reservation(case_id) or (
-        Reservation.objects.select_related("facility").filter(case_id=case_id).order_by("-id").first()
-    )
+    """The case's live reservation, else the last one it had (released, cancelled): what its page
+    shows. A case has at most one live reservation and gets a new one only after it, so the newest
+    row is the live one whenever there is one."""
+    return Reservation.objects.select_related("facility").filter(case_id=case_id).order_by("-id").first()
 
 
 def occupied_place_of(person_pk: int) -> Reservation | None:
