@@ -4,6 +4,9 @@ its own connection and transaction, as each request of a multi-process server ha
 
 PostgreSQL here allows 100 connections, so at most ``SIMULTANEOUS`` acceptances hold one at a
 time there; that is still many more contenders than places, and every place is fought over.
+
+Marked ``serial``: ``./dev test`` runs them after the parallel workers, alone on the machine, so
+that 200 writers queueing for SQLite's lock wait no longer than a busy server's would.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from accord.people.services import import_people
 
 from .conftest import CLEAN, closed_case
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.serial]
 
 RACERS, FREE_PLACES = 200, 10
 CECOT_CAPACITY = 40_000
