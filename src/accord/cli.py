@@ -222,34 +222,51 @@ def _django() -> None:
     django.setup()
 
 
-def _actor(username: str, action: str) -> User:
-    """The user a command acts as; the same role table as the web and the API decides."""
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ACCORD_TOKEN",
+        show_default=False,
+        help="Your API token (better: the ACCORD_TOKEN environment variable, which no process list shows). "
+        "The command acts as the token's user, checked against their role and named in the audit log. "
+        "Issue one with `accord token issue USERNAME`.",
+    ),
+]
+
+
+def _signed_in(token: str | None, action: str | None = None) -> User:
+    """The user whose token was given: a command acts as someone only with their token, never
+    on a typed name. ``action`` (a ``Can``) is checked against the same role table as the web."""
     from django.core.exceptions import PermissionDenied
 
-    from accord.accounts.models import User
     from accord.accounts.permissions import Can, require
+    from accord.accounts.services import user_for_token
 
-    found = User.objects.filter(username=username, is_active=True).first()
+    if not token:
+        raise _fail("sign in: give your API token with ACCORD_TOKEN or --token (`accord token issue USERNAME`)", 2)
+    found = user_for_token(token.strip())
     if found is None:
-        raise _fail(f"no active user {username!r}", 2)
-    try:
-        require(found, Can.IMPORT_PEOPLE if action == "import people" else Can(action))
-    except PermissionDenied as err:
-        raise _fail(f"{username}: {err}", 2) from None
+        raise _fail("the token is unknown or revoked, or its user is deactivated", 2)
+    if action is not None:
+        try:
+            require(found, Can(action))
+        except PermissionDenied as err:
+            raise _fail(f"{found.username}: {err}", 2) from None
     return found
 
 
 @app.command(name="import")
 def import_command(
     people: Annotated[Path, typer.Argument(help="Person records: .csv, .parquet or .jsonl.")],
-    user: Annotated[str, typer.Option("--user", help="Your username: the import is yours, checked against your role.")],
+    token: TokenOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why, recorded in each person's history.")] = "import",
 ) -> None:
     """Import person records into the database: all or nothing, idempotent on person_id."""
     _django()
     from accord.people.services import import_people
 
-    actor = _actor(user, "import people")
+    actor = _signed_in(token, "import_people")
 
     with Progress(console=errors, transient=True) as bar:
         task = bar.add_task(f"importing {escape(str(people))}", total=None)
@@ -266,22 +283,14 @@ def import_command(
     console.print(f"{escape(str(people))}: {counts}")
 
 
-case_app = typer.Typer(help="Move cases through the workflow, as a named user.", no_args_is_help=True)
-hold_app = typer.Typer(help="File and lift legal holds, as a named user.", no_args_is_help=True)
+case_app = typer.Typer(help="Move cases through the workflow, signed in with your token.", no_args_is_help=True)
+hold_app = typer.Typer(help="File and lift legal holds, signed in with your token.", no_args_is_help=True)
+token_app = typer.Typer(help="Your API tokens (for the API and these commands).", no_args_is_help=True)
+user_app = typer.Typer(help="Maintenance of accounts, acting as nobody (recorded as such).", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 app.add_typer(hold_app, name="hold")
-UserOption = Annotated[
-    str, typer.Option("--user", help="Your username: checked against your role, recorded in the audit log.")
-]
-
-
-def _user(username: str) -> User:
-    from accord.accounts.models import User
-
-    found = User.objects.filter(username=username, is_active=True).first()
-    if found is None:
-        raise _fail(f"no active user {username!r}", 2)
-    return found
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 
 
 @case_app.command("step")
@@ -293,7 +302,7 @@ def case_step(
             help="submit, send_back, approve, refer, accept, reject, schedule, depart, hand_over, close, release, withdraw, rescreen."
         ),
     ],
-    user: UserOption,
+    token: TokenOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (required for some steps).")] = "",
     on: Annotated[
         dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="Move date, for schedule.")
@@ -303,30 +312,37 @@ def case_step(
     _django()
     from accord.capacity.selectors import live_reservation, waitlist_position
     from accord.cases.actions import take_step
+    from accord.cases.policy import seen_state
     from accord.cases.services import CaseError
 
+    user = _signed_in(token)
     options = {"on": on.date()} if on else {}
     try:
-        case = take_step(case_id, step, user=_user(user), reason=reason, **options)
+        case = take_step(case_id, step, user=user, reason=reason, **options)
     except CaseError as err:
         raise _fail(f"case {case_id}: {err}") from None
     reservation = live_reservation(case.pk)
     position = waitlist_position(reservation) if reservation else None
     where = f", waitlist position {position}" if position else ""
-    console.print(f"Case {case.pk}: {case.state}{where}.")
+    console.print(f"Case {case.pk}: {seen_state(user, case)}{where}.", highlight=False)
 
 
 @case_app.command("queue")
-def case_queue(user: UserOption) -> None:
+def case_queue(token: TokenOption = None) -> None:
     """The cases waiting for you, oldest first."""
     _django()
+    from accord.cases.policy import referral_view, seen_state
     from accord.cases.selectors import work_queue
 
-    table = Table(title=f"Waiting for {user}")
-    for column in ("case", "person", "agreement", "state", "outcome"):
+    user = _signed_in(token, "view_cases")
+    receiving = user.role == "receiving_officer"
+    table = Table(title=f"Waiting for {escape(user.username)}")
+    for column in ("case", "person", "agreement", "state", *(() if receiving else ("outcome",))):
         table.add_column(column)
-    for case in work_queue(_user(user))[:200]:
-        table.add_row(str(case.pk), case.person.person_id, case.agreement_id, case.state, case.outcome)
+    for case in work_queue(user)[:200]:
+        person_id = referral_view(case)["person_id"] if receiving else case.person.person_id
+        row = [str(case.pk), escape(str(person_id)), case.agreement_id, seen_state(user, case)]
+        table.add_row(*row, *(() if receiving else (case.outcome,)))
     console.print(table)
 
 
@@ -340,7 +356,7 @@ def hold_file(
     document: Annotated[
         Path, typer.Option("--document", exists=True, dir_okay=False, help="The order, petition or claim.")
     ],
-    user: UserOption,
+    token: TokenOption = None,
     note: Annotated[str, typer.Option("--note")] = "",
 ) -> None:
     """File a legal hold: every case of the person not yet handed over stops at once."""
@@ -352,30 +368,26 @@ def hold_file(
     from accord.holds.services import file_hold
     from accord.people.models import Person
 
+    user = _signed_in(token, "file_holds")
     person = Person.objects.filter(person_id=person_id).first()
     if person is None:
         raise _fail(f"no person {person_id!r}", 2)
     try:
         with document.open("rb") as handle:
             hold = file_hold(
-                person,
-                kind=kind,
-                reference=reference,
-                document=File(handle, name=document.name),
-                user=_user(user),
-                note=note,
+                person, kind=kind, reference=reference, document=File(handle, name=document.name), user=user, note=note
             )
     except (CaseError, PermissionDenied) as err:
         raise _fail(f"hold not filed: {err}") from None
     held = person.cases.filter(state="on_hold").count()
-    console.print(f"Hold {hold.pk} filed for {person_id}: {held} case(s) on hold.")
+    console.print(f"Hold {hold.pk} filed for {escape(person_id)}: {held} case(s) on hold.", highlight=False)
 
 
 @hold_app.command("lift")
 def hold_lift(
     hold_id: Annotated[int, typer.Argument(help="The hold number.")],
-    user: UserOption,
     reason: Annotated[str, typer.Option("--reason", help="The order or decision that ends the hold.")],
+    token: TokenOption = None,
 ) -> None:
     """Lift a hold; the person's held cases are screened again and start over from screened."""
     _django()
@@ -385,14 +397,80 @@ def hold_lift(
     from accord.holds.models import LegalHold
     from accord.holds.services import lift_hold
 
+    user = _signed_in(token, "lift_holds")
     hold = LegalHold.objects.filter(pk=hold_id).first()
     if hold is None:
         raise _fail(f"no hold {hold_id}", 2)
     try:
-        lift_hold(hold, user=_user(user), reason=reason)
+        lift_hold(hold, user=user, reason=reason)
     except (CaseError, PermissionDenied) as err:
         raise _fail(f"hold not lifted: {err}") from None
     console.print(f"Hold {hold_id} lifted.")
+
+
+def _password(stdin: bool, confirm: bool) -> str:
+    import sys
+
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+
+
+@token_app.command("issue")
+def token_issue(
+    username: Annotated[str, typer.Argument(help="Your username.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for (shown in your token list).")] = "cli",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read your password from standard input instead of a prompt.")
+    ] = False,
+) -> None:
+    """Issue yourself a token, proving who you are with your password; it is printed once."""
+    _django()
+    from accord.accounts.models import User
+    from accord.accounts.services import AccountError, issue_token
+
+    password = _password(password_stdin, confirm=False)
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or not user.check_password(password):
+        raise _fail("wrong username or password", 2)
+    try:
+        _row, token = issue_token(user, name, reason="issued with `accord token issue`")
+    except AccountError as err:
+        raise _fail(str(err), 2) from None
+    console.print(token, highlight=False, soft_wrap=True)
+    errors.print("Keep it like a password: export ACCORD_TOKEN=<token> for the commands.", highlight=False)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="The new account's username.")],
+    role: Annotated[
+        str, typer.Option("--role", help="case_officer, legal_reviewer, receiving_officer, finance, monitor or admin.")
+    ],
+    state: Annotated[str, typer.Option("--state", help="For a receiving officer: the ISO code of their state.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input instead of a prompt.")
+    ] = False,
+) -> None:
+    """Create an account (the first administrator, say): maintenance, recorded as `accord user create`."""
+    _django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from accord.accounts.models import User
+    from accord.accounts.services import create_user, set_password
+    from accord.audit.services import maintenance
+
+    password = _password(password_stdin, confirm=True)
+    try:
+        validate_password(password, User(username=username))
+        with maintenance("accord user create"), transaction.atomic():
+            user = create_user(username, role, state, by=None, reason="created on the command line")
+            set_password(user, password, by=None, reason="set on the command line")
+    except ValidationError as err:
+        raise _fail("; ".join(err.messages), 2) from None
+    console.print(f"User {escape(username)} created ({role}{', ' + state if state else ''}).", highlight=False)
 
 
 @app.command()
@@ -405,9 +483,11 @@ def demo(
     _django()
     from django.core.management import call_command
 
+    from accord.audit.services import maintenance
     from accord.web.demo import build_demo
 
-    users = build_demo(people, say=console.print)
+    with maintenance("accord demo"):
+        users = build_demo(people, say=console.print)
     table = Table(title="Demo users (passwords are new on every run)")
     for column in ("username", "role", "state", "password"):
         table.add_column(column)

@@ -306,12 +306,12 @@ def test_the_openapi_document_and_the_interactive_docs_are_served(api: Api) -> N
 def test_requests_without_a_valid_token_are_401(
     api: Api, users: dict[str, User], tokens: dict[str, str], credentials: str, method: str, path: str
 ) -> None:
-    token = tokens["admin"]
+    token = tokens["officer"]
     if credentials == "revoked":
-        ApiToken.objects.filter(user=users["admin"]).update(revoked=True)
+        ApiToken.objects.filter(user=users["officer"]).update(revoked=True)
     elif credentials == "inactive user":
-        User.objects.filter(pk=users["admin"].pk).update(is_active=False)
-    client = {"none": api(None), "wrong": api(token="acc_not-a-token")}.get(credentials) or api("admin")
+        User.objects.filter(pk=users["officer"].pk).update(is_active=False)
+    client = {"none": api(None), "wrong": api(token="acc_not-a-token")}.get(credentials) or api("officer")
     if credentials == "not bearer":
         client.headers["Authorization"] = f"Token {token}"
     body = {"person_id": "P1", "agreement_id": "us-sv-2025", "record": CLEAN}
@@ -369,7 +369,23 @@ BAD_INPUT = [
     ("POST", "/cases", {"person_id": "P1", "agreement_id": "us\x00"}, 422, "agreement_id"),
     ("POST", "/cases", {"person_id": ["P1"], "agreement_id": "us-sv-2025"}, 422, "person_id"),
     ("POST", "/cases", {"person_id": "P1", "agreement_id": "us-sv-2025", "priority": "high"}, 201, None),
+    ("POST", "/screen", {"record": {**CLEAN, "person_id": "U1", "family_name": "x" * 3_000_000}}, 413, None),
 ]
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("/screen", b'{"record": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"),
+        ("/screen", b'{"record": {"person_id": "U1", "family_name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}"),
+        ("/cases", b"{" * 50_000),
+    ],
+    ids=["nested-record", "nested-cell", "unclosed"],
+)
+def test_a_body_nested_beyond_reason_is_a_json_error(api: Api, path: str, content: bytes) -> None:
+    response = api("officer").post(path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"].startswith("application/json") and response.json()["message"]
 
 
 def _short(value: Any) -> Any:
@@ -394,7 +410,7 @@ def test_bad_input_gets_a_json_answer_never_a_500(
     api: Api, make_person: Any, method: str, path: str, body: Any, status: int, field: str | None
 ) -> None:
     make_person("P1")
-    response = api("admin").request(method, path, json=body)
+    response = api("officer").request(method, path, json=body)
     if status < 400:
         assert response.status_code == status, response.text
     else:

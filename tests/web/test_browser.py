@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from accord.accounts.models import User
+from accord.cases.actions import minimum_record
 from accord.cases.models import Case, State
 from accord.cases.services import open_case
 from accord.people.models import Person
@@ -328,7 +329,9 @@ def test_a_receiving_officer_is_refused_people_and_sees_only_cases_referred_to_t
     referred = open_case(make_person("P300", family_name="Referred", fear_screened="SV"), "us-sv-2025", user=officer)
     screened = open_case(make_person("P301", family_name="Screened"), "us-sv-2025", user=officer)
     elsewhere = open_case(make_person("P302", family_name="Elsewhere", nationalities="VE"), "us-ve-2025", user=officer)
-    Case.objects.filter(pk__in=[referred.pk, elsewhere.pk]).update(state=State.REFERRED)
+    for case in (referred, elsewhere):
+        case.state, case.referral = State.REFERRED, minimum_record(case)
+        case.save()
 
     browse.log_in("salvador")
     page = browse.page
@@ -348,9 +351,19 @@ def test_a_receiving_officer_is_refused_people_and_sees_only_cases_referred_to_t
     expect(rows(page, "#case-rows")).to_have_text(["No cases match."])
 
     page = browse.visit(f"/cases/{referred.pk}/")
-    # Fear and protection findings are never shown to the receiving state (8 C.F.R. §208.6).
-    expect(rule_row(page.locator("main"), "us/fear").locator("td").nth(2)).to_contain_text("Withheld")
-    expect(rule_row(page.locator("main"), "us/fear").locator("td").nth(1)).to_contain_text("withheld")
+    # The record it was sent, never the sending state's screening: no outcome, rule or reason
+    # that could tell a fear or protection finding (8 C.F.R. §208.6).
+    expect(page.get_by_role("heading", name="Record sent by the sending state")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("us/fear")
+    expect(page.locator("main")).not_to_contain_text("Outcome")
+    expect(page.locator("table.explanation")).to_have_count(0)
+    # Taken back by the sending state: one neutral state and sentence, whatever the reason.
+    Case.objects.filter(pk=referred.pk).update(state=State.ON_HOLD)
+    page = browse.visit(f"/cases/{referred.pk}/")
+    expect(page.locator("main")).to_contain_text("returned to the sending state for review")
+    expect(page.locator("main")).to_contain_text("Do not receive this person unless the case is referred again.")
+    expect(page.locator("main")).not_to_contain_text("on hold")
+    browse.shoot("returned")
     # A case the officer may not see is "not found": a refusal would confirm that it exists.
     for hidden in (screened, elsewhere):
         browse.visit(f"/cases/{hidden.pk}/", status=404)
@@ -493,7 +506,7 @@ def test_a_case_moves_through_four_hands_each_seeing_only_their_steps(
     assert Case.objects.get(pk=case.pk).state == State.ACCEPTED
 
 
-def test_a_refused_step_says_which_rule_and_changes_nothing(
+def test_a_refused_step_says_which_rule_and_blocks_the_case(
     browse: Browser, make_person: Callable[..., Person], users: dict[str, User]
 ) -> None:
     person = make_person("P301", family_name="Ruiz")
@@ -503,7 +516,9 @@ def test_a_refused_step_says_which_rule_and_changes_nothing(
     page = take(browse, case.pk, "Submit for legal review")
     expect(page.locator("p.message.error")).to_contain_text("us/citizen")
     expect(page.locator("p.message.error")).to_contain_text("8 U.S.C. §1101(a)(3)")
-    assert Case.objects.get(pk=case.pk).state == State.SCREENED
+    expect(page.locator("p.message.error")).to_contain_text("The case is now blocked")
+    expect(page.locator(".state")).to_have_text("blocked")
+    assert Case.objects.get(pk=case.pk).state == State.BLOCKED
 
 
 def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(

@@ -23,7 +23,7 @@ from accord.cases.services import open_case
 from accord.core.records import RecordError, people_from_dicts, write_people
 from accord.people.models import Nationality, Person, PersonVersion
 from accord.people.services import BATCH, import_people, update_person
-from tests.web.conftest import CLEAN
+from tests.web.conftest import CLEAN, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_CELL = {"sex": "Q"}  # a value outside the vocabulary: refused with row, column and reason
@@ -267,19 +267,22 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subprocess.Co
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(ACCORD_DATA_DIR=str(data), COLUMNS="250")
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    make_users = (
-        "from accord.accounts.models import User; "
-        "User.objects.create_user('clerk', role='case_officer'); User.objects.create_user('watcher', role='monitor')"
-    )
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", make_users], env=env, check=True, cwd=ROOT)
+
+    def accord(*args: str, stdin: str = "", token: str = "") -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "accord.cli", *args]
+        extra = {"ACCORD_TOKEN": token} if token else {}
+        return subprocess.run(command, env={**env, **extra}, input=stdin, capture_output=True, text=True)
+
+    tokens = {"nobody": "acc_no-such-token"}
+    for user, role in (("clerk", "case_officer"), ("watcher", "monitor")):
+        made = accord("user", "create", user, "--role", role, "--password-stdin", stdin=f"{PASSWORD}\n")
+        assert made.returncode == 0, made.stderr
+        issued = accord("token", "issue", user, "--password-stdin", stdin=f"{PASSWORD}\n")
+        assert issued.returncode == 0, issued.stderr
+        tokens[user] = issued.stdout.strip()
 
     def run(path: Path, user: str = "clerk") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "accord.cli", "import", str(path), "--user", user],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        return accord("import", str(path), token=tokens[user])
 
     run.database = data / "accord.sqlite3"  # type: ignore[attr-defined]
     return run
@@ -317,7 +320,7 @@ def test_cli_import_is_refused_to_a_role_that_may_not_import(cli: Any, tmp_path:
     before = count_people(cli.database)
     refused, unknown = cli(path, user="watcher"), cli(path, user="nobody")
     assert refused.returncode == 2 and "your role may not import people" in refused.stderr
-    assert unknown.returncode == 2 and "no active user 'nobody'" in unknown.stderr
+    assert unknown.returncode == 2 and "the token is unknown or revoked" in unknown.stderr
     assert count_people(cli.database) == before
 
 

@@ -111,7 +111,7 @@ OFFERED: dict[str, dict[str, list[str] | None]] = {
     "screened": {"officer": ["submit", "withdraw", "rescreen"], "reviewer": [], "salvador": None},
     "legal_review": {"officer": ["withdraw"], "reviewer": ["send_back", "approve"], "salvador": None},
     "approved": {"officer": ["refer", "withdraw"], "reviewer": [], "salvador": None},
-    "referred": {"officer": ["refer", "withdraw"], "reviewer": [], "salvador": ["accept", "reject"]},
+    "referred": {"officer": ["withdraw"], "reviewer": [], "salvador": ["accept", "reject"]},
     "accepted": {"officer": ["schedule", "withdraw"], "reviewer": [], "salvador": ["reject"]},
     "scheduled": {"officer": ["depart", "withdraw"], "reviewer": [], "salvador": []},
     "in_transit": {"officer": [], "reviewer": [], "salvador": ["hand_over"]},
@@ -240,9 +240,11 @@ def test_four_eyes_the_reviewer_who_submitted_a_case_is_not_offered_its_approval
     assert take(api, "reviewer", case_id, "approve")["state"] == "approved"
 
 
-def test_a_refused_step_is_a_409_naming_the_rules_with_their_citations_and_changes_nothing(
+def test_a_refused_step_is_a_409_naming_the_rules_with_their_citations(
     api: Api, make_person: Callable[..., Person]
 ) -> None:
+    """A bar the step's own screening finds refuses it and blocks the case (the system's act);
+    a refusal for the role or the state changes nothing at all."""
     case_id = open_for(api, make_person, "P1", conviction="felony")["id"]  # a Salvadoran for CECOT
     walk(api, case_id, "submit", "approve")
     Person.objects.filter(person_id="P1").update(status="citizen")  # found to be a citizen after approval
@@ -254,15 +256,18 @@ def test_a_refused_step_is_a_409_naming_the_rules_with_their_citations_and_chang
     assert (rule["rule_id"], rule["result"]) == ("us/citizen", "barred")
     assert "US citizen is never removed" in rule["reason"]
     assert rule["citation"].startswith("8 U.S.C. §1101(a)(3)")
-    assert stored(case_id) == before
-    assert ok(api("officer").get(f"/cases/{case_id}"))["state"] == "approved"
+    after = stored(case_id)
+    assert after["audit_events"] == before["audit_events"] + 1  # case.block, by the system
+    assert (after["case"]["state"], after["case"]["approved_by_id"]) == ("blocked", None)
+    assert ok(api("officer").get(f"/cases/{case_id}"))["state"] == "blocked"
 
-    # A refusal for the role or the state has no rule to name, but says why.
+    # A refusal for the role or the state has no rule to name, but says why, and changes nothing.
+    before = stored(case_id)
     body = refused(api("salvador").post(f"/cases/{case_id}/steps", json={"step": "accept"}), 404)
     body = refused(api("reviewer").post(f"/cases/{case_id}/steps", json={"step": "refer"}), 409)
     assert "may not refer" in body["message"] and body["rules"] == []
     body = refused(api("officer").post(f"/cases/{case_id}/steps", json={"step": "depart"}), 409)
-    assert "the case is approved, not scheduled" in body["message"] and body["rules"] == []
+    assert "the case is blocked, not scheduled" in body["message"] and body["rules"] == []
     assert stored(case_id) == before
 
 

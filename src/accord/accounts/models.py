@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -20,10 +21,22 @@ class Role(models.TextChoices):
 
 
 class User(AbstractUser):
+    """Authorization is the role alone (``accounts.permissions``). Django's own flags follow it on
+    every save: ``is_staff`` (the admin site's door) is true exactly for administrators, and
+    nobody is a superuser, so no flag, group or model permission can widen what a role may do."""
+
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.MONITOR)
     receiving_state = models.CharField(
         max_length=2, blank=True, default="", help_text="ISO code; required for receiving-state officers only."
     )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.is_staff = self.role == Role.ADMIN
+        self.is_superuser = False
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()
@@ -49,5 +62,9 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token for ``user``; use ``accounts.services.issue_token``, which records it."""
         token = "acc_" + secrets.token_urlsafe(32)
         return cls.objects.create(user=user, name=name, digest=cls.hash(token)), token
+
+    def __str__(self) -> str:
+        return f"token {self.pk} ({self.name}) of {self.user.username}"

@@ -28,6 +28,7 @@ class Can(StrEnum):
     FILE_HOLDS = "file_holds"
     LIFT_HOLDS = "lift_holds"
     VIEW_AUDIT = "view_audit"
+    MANAGE_ACCOUNTS = "manage_accounts"
 
 
 _SENDING_STAFF = {
@@ -52,8 +53,12 @@ GRANTS: dict[str, frozenset[Can]] = {
     Role.FINANCE: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS}),
     # An inspector checks the audit chain and the occupancy; people and cases stay de-identified.
     Role.MONITOR: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_AUDIT}),
-    # Administers accounts; the workflow's steps belong to the roles named in core.workflow, not to it.
-    Role.ADMIN: frozenset(Can),
+    # Least privilege: the administrator manages accounts and roles and nothing else. No person
+    # record, no case, no hold (filing or lifting one is a legal act), no workflow step (those
+    # belong to the roles named in core.workflow); de-identified figures and the chain check only.
+    Role.ADMIN: frozenset(
+        {Can.MANAGE_ACCOUNTS, Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_AUDIT}
+    ),
 }
 
 

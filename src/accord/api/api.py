@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -14,7 +15,7 @@ from ninja import File, Form, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 
-from accord.accounts.models import User
+from accord.accounts.models import Role, User
 from accord.accounts.permissions import PROTECTION_RULES, Can, can, redact_explanation, require
 from accord.api.auth import BearerToken, SessionAuth
 from accord.api.schemas import (
@@ -42,15 +43,16 @@ from accord.api.schemas import (
 from accord.audit.selectors import verify_chain
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import current_usage, live_reservation, occupancy, waitlist_position
+from accord.cases import policy
 from accord.cases.actions import Refused, next_steps, take_step
 from accord.cases.models import Case
 from accord.cases.selectors import (
     CaseFilters,
+    FilterError,
     case_history,
     case_list,
     get_case,
     outcome_counts,
-    sees_legal_notes,
     work_queue,
 )
 from accord.cases.services import CaseError, explanation_json, open_case, screen_person_against
@@ -58,7 +60,7 @@ from accord.core.audit import parse_anchors
 from accord.core.dataset import Agreement, UnknownAgreementError
 from accord.core.records import RecordError, people_from_dicts
 from accord.core.screening import Explanation, default_dataset, explain, select_agreements
-from accord.core.workflow import Transition
+from accord.core.workflow import RETURNED, RETURNED_NOTICE, Transition
 from accord.holds.models import LegalHold
 from accord.holds.selectors import holds_of
 from accord.holds.services import file_hold, lift_hold
@@ -72,7 +74,7 @@ api = NinjaAPI(
     auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
 )
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 # Paging: an offset past any caseload still answers an empty page, not an integer overflow in SQL.
 Limit = Query(50, ge=1, le=500)
 Offset = Query(0, ge=0, le=1_000_000_000)
@@ -106,6 +108,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc))
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _error(request, 413, f"request body larger than {limit:,} bytes (files excepted)")
+
+
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def _too_many(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 400, f"request refused: {exc}")
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return _error(request, 403, str(exc) or "forbidden")
@@ -124,6 +138,11 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(UnknownAgreementError)
 def _unknown_agreement(request: HttpRequest, exc: UnknownAgreementError) -> HttpResponse:
     return _error(request, 422, str(exc), "agreement_id")
+
+
+@api.exception_handler(FilterError)
+def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    return _error(request, 422, str(exc), exc.field)
 
 
 @api.exception_handler(CaseError)
@@ -261,6 +280,8 @@ def agreement(request: HttpRequest, agreement_id: str) -> Any:
 
 
 def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
+    if user.role == Role.RECEIVING_OFFICER:
+        return _referral_out(case, user, detail)
     failing = [r for r in case.failing_rules.split(";") if r]
     if not can(user, Can.VIEW_PROTECTION):  # that us/fear failed is itself fear data (8 C.F.R. §208.6)
         failing = [r for r in failing if r not in PROTECTION_RULES]
@@ -289,7 +310,44 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
             "reservation": _reservation_out(reservation) if reservation else None,
             "referral": case.referral,
             "scheduled_for": case.scheduled_for,
-            "state_reason": case.state_reason if sees_legal_notes(user) or case.state == "rejected" else "",
+            "state_reason": policy.shown_reason(user, case),
+        }
+    return out
+
+
+def _referral_out(case: Case, user: User, detail: bool) -> dict[str, Any]:
+    """A case as the receiving state holds it: the record it was sent and its own part of the
+    workflow. No outcome, rule, screening date or version: nothing that changes with the sending
+    state's reasons (8 C.F.R. §208.6)."""
+    record = policy.referral_view(case)
+    state = policy.seen_state(user, case)
+    out: dict[str, Any] = {
+        "id": case.pk,
+        "person_id": record["person_id"],
+        "person_name": policy.display_name(record),
+        "nationalities": record["nationalities"],
+        "agreement_id": case.agreement_id,
+        "receiving_state": case.receiving_state,
+        "state": state,
+        "outcome": None,
+        "placement": record["placement"],
+        "clause_id": record["clause"],
+        "failing_rules": [],
+        "screened_on": None,
+        "data_version": "",
+        "rules_version": "",
+        "created_at": case.created_at,
+    }
+    if detail:
+        returned = state == RETURNED
+        reservation = None if returned else live_reservation(case.pk)
+        out |= {
+            "explanation": [],
+            "next_steps": [_step_out(t) for t in next_steps(case, user)],
+            "reservation": _reservation_out(reservation) if reservation else None,
+            "referral": case.referral,
+            "scheduled_for": None if returned else case.scheduled_for,
+            "state_reason": RETURNED_NOTICE.format(case=case.pk) if returned else policy.shown_reason(user, case),
         }
     return out
 

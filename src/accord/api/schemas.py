@@ -141,6 +141,9 @@ class CaseIn(Schema):
 
 
 class CaseOut(Schema):
+    """A case. For a receiving-state officer: the record their state was sent, ``state``
+    ``returned`` for every state on the sending side, and no outcome, rules or screening date."""
+
     id: int
     person_id: str
     person_name: str
@@ -148,11 +151,11 @@ class CaseOut(Schema):
     agreement_id: str
     receiving_state: str
     state: str
-    outcome: str
+    outcome: str | None
     placement: str
     clause_id: str
     failing_rules: list[str]
-    screened_on: dt.date
+    screened_on: dt.date | None
     data_version: str
     rules_version: str
     created_at: dt.datetime

@@ -79,6 +79,7 @@ def export_command(
 def _write(out: Path, rows: object) -> int:
     """Write to a temporary file beside ``out`` and rename it: a reader never sees half an export."""
     from accord.core.audit import COLUMNS
+    from accord.core.spreadsheet import escape
 
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -89,8 +90,8 @@ def _write(out: Path, rows: object) -> int:
             if writer:
                 writer.writerow(COLUMNS)
             for row in rows:  # type: ignore[attr-defined]
-                if writer:
-                    writer.writerow(row)
+                if writer:  # formula-safe: an actor or an id may start with '=' or '@'
+                    writer.writerow([row[0], *(escape(str(v)) for v in row[1:])])
                 else:
                     stream.write(json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n")
                 count += 1

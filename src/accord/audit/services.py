@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection
@@ -10,6 +13,20 @@ from django.db import connection
 from accord.accounts.models import User
 from accord.audit.models import AuditEvent, AuditHead
 from accord.core.audit import COLUMNS, GENESIS, canonical, check_fields, event_hash
+
+# The maintenance command this process runs, if any: its changes act as nobody and say so.
+_MAINTENANCE: ContextVar[str | None] = ContextVar("accord_maintenance", default=None)
+
+
+@contextmanager
+def maintenance(command: str) -> Iterator[None]:
+    """Changes made inside act as no user: their events name the command (``accord demo``) with the
+    role ``maintenance``, where a workflow's own automatic acts say ``system``."""
+    token = _MAINTENANCE.set(command)
+    try:
+        yield
+    finally:
+        _MAINTENANCE.reset(token)
 
 
 def record(
@@ -27,11 +44,16 @@ def record(
     if not connection.in_atomic_block:
         raise RuntimeError("audit events are recorded inside the transaction of the change they record")
     head = lock_chain()
+    command = _MAINTENANCE.get()
+    if actor is not None:
+        name, role = actor.username, actor.role
+    else:
+        name, role = (command, "maintenance") if command else ("", "system")
     event = AuditEvent(
         seq=head.seq + 1,
         at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        actor=actor.username if actor else "",
-        actor_role=actor.role if actor else "system",
+        actor=name,
+        actor_role=role,
         action=action,
         object_type=object_type,
         object_id=str(object_id),

@@ -96,3 +96,20 @@ class Case(models.Model):
     def held_from_label(self) -> str:
         """The state a hold interrupted, as a reader says it ("legal review")."""
         return State(self.held_from).label if self.held_from else ""
+
+
+class Participation(models.Model):
+    """Someone who opened, screened or submitted the case, at any time: four eyes are kept over the
+    whole history, so whoever has ever prepared the case never approves it, whatever role they hold
+    later and however often the case went back and forth."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="participations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_act = models.CharField(max_length=32, help_text="What they first did on the case.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="one_participation_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on case {self.case_id} ({self.first_act})"

@@ -5,15 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import PROTECTION_RULES, Can, can, require
 from accord.audit.selectors import events_for_objects
-from accord.cases.models import REFERRED_STATES, Case, State
-from accord.core.workflow import QUEUES
+from accord.cases.models import REFERRED_STATES, Case, Participation, State
+from accord.cases.policy import sent_to
+from accord.core.workflow import QUEUES, RETURNED
 from accord.people.selectors import matching
+
+
+class FilterError(ValueError):
+    """A filter the user may not use or that names no value: ``field`` is the filter's name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -26,11 +35,11 @@ class CaseFilters:
 
 
 def visible_cases(user: User) -> QuerySet[Case]:
-    """Every case the user may see: receiving officers only their own state's referred cases."""
+    """Every case the user may see: receiving officers only the cases ever sent to their state."""
     require(user, Can.VIEW_CASES)
     cases = Case.objects.all()
     if user.role == Role.RECEIVING_OFFICER:
-        cases = cases.filter(receiving_state=user.receiving_state, state__in=REFERRED_STATES)
+        cases = cases.filter(sent_to(user.receiving_state))
     return cases
 
 
@@ -44,20 +53,38 @@ LIST_FIELDS = (
 
 
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """The cases the user may see, filtered. A receiving officer filters by the states they are
+    shown (``returned`` standing for every sending-side state) and never by outcome: a filter
+    would otherwise tell them what the page does not."""
     # A list shows a line per case: leave the explanation (kilobytes each) and the person's
     # other facts in the database.
     cases = visible_cases(user).select_related("person").defer("explanation").only(*LIST_FIELDS)
+    receiving = user.role == Role.RECEIVING_OFFICER
     if filters.agreement:
         cases = cases.filter(agreement_id=filters.agreement)
     if filters.outcome:
+        if receiving:
+            raise FilterError("outcome", "outcome: receiving-state officers do not see screening outcomes")
         cases = cases.filter(outcome=filters.outcome)
-    if filters.state:
+    if filters.state and receiving:
+        if filters.state == RETURNED:
+            cases = cases.exclude(state__in=REFERRED_STATES)
+        elif filters.state in REFERRED_STATES:
+            cases = cases.filter(state=filters.state)
+        else:
+            raise FilterError("state", f"state: {filters.state!r} is not one of {', '.join(receiving_states())}")
+    elif filters.state:
         cases = cases.filter(state=filters.state)
     if filters.nationality:
         cases = cases.filter(person__nationality_rows__code=filters.nationality.upper())
     if q := filters.query.strip():
         cases = cases.filter(matching(q, "person__"))
     return cases.order_by("-created_at", "-id")
+
+
+def receiving_states() -> list[str]:
+    """The states a receiving officer can filter by, in workflow order."""
+    return [s.value for s in State if s in REFERRED_STATES] + [RETURNED]
 
 
 def get_case(user: User, case_id: int) -> Case:
@@ -79,12 +106,12 @@ def outcome_counts() -> list[dict[str, object]]:
 
 def work_queue(user: User) -> QuerySet[Case]:
     """What waits for this user: cases in a state from which their role may take a step (four
-    eyes applied: a reviewer does not see cases they opened, screened or submitted), oldest first."""
+    eyes applied: a reviewer does not see cases they ever opened, screened or submitted), oldest first."""
     states = QUEUES.get(user.role, frozenset())
     cases = case_list(user, CaseFilters()).filter(state__in=sorted(states))
     if user.role == Role.LEGAL_REVIEWER:
-        mine = Q(created_by=user) | Q(screened_by=user) | Q(submitted_by=user)
-        cases = cases.exclude(Q(state=State.LEGAL_REVIEW) & mine)
+        mine = Exists(Participation.objects.filter(case=OuterRef("pk"), user=user))
+        cases = cases.exclude(mine, state=State.LEGAL_REVIEW)
     return cases.order_by("state_changed_at", "id")
 
 
@@ -146,9 +173,3 @@ def _redacted(values: dict[str, object] | None, hide: bool) -> dict[str, object]
         return values
     kept = [r for r in str(values["failing_rules"]).split(";") if r and r not in PROTECTION_RULES]
     return {**values, "failing_rules": ";".join(kept)}
-
-
-def sees_legal_notes(user: User) -> bool:
-    """The reviewer's approval reason and the reasons of sending-side steps may discuss protection
-    or fear claims (8 C.F.R. §208.6): only those who may see protection data read them."""
-    return can(user, Can.VIEW_PROTECTION)

@@ -12,7 +12,7 @@ from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
 from accord.audit.services import record
 from accord.capacity.selectors import current_usage, occupied_place_of
-from accord.cases.models import Case, State
+from accord.cases.models import Case, Participation, State
 from accord.core.screening import Explanation, default_dataset, explain
 from accord.core.version import rules_version
 from accord.people.models import Person
@@ -75,6 +75,7 @@ def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | N
                 screened_by=user,
                 state_changed_at=timezone.now(),
             )
+            Participation.objects.create(case=case, user=user, first_act="open")
             after = {"state": case.state, "outcome": case.outcome, "failing_rules": case.failing_rules}
             record(user, "case.open", "case", str(case.pk), after={**after, "person": person.person_id}, reason="")
             return case

@@ -8,21 +8,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, can, redact_explanation, require
 from accord.capacity.selectors import latest_reservation, live_reservation, waitlist_position
-from accord.cases import actions
-from accord.cases.models import Outcome, State
+from accord.cases import actions, policy
+from accord.cases.models import Case, Outcome, State
 from accord.cases.selectors import (
     CaseFilters,
+    FilterError,
     case_history,
     case_list,
     get_case,
     queue_counts,
-    sees_legal_notes,
+    receiving_states,
     work_queue,
 )
 from accord.cases.services import CaseError, open_case
 from accord.core.screening import default_dataset
+from accord.core.workflow import RETURNED, RETURNED_LABEL, RETURNED_NOTICE
 from accord.people.models import Person
 from accord.web.paging import page_of, wants_fragment
 
@@ -40,33 +43,79 @@ def _filters(request: HttpRequest) -> CaseFilters:
 
 @login_required
 def case_list_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
     filters = _filters(request)
-    cases = case_list(request.user, filters)  # type: ignore[arg-type]
+    receiving = user.role == Role.RECEIVING_OFFICER
+    try:
+        cases = case_list(user, filters)
+    except FilterError as err:  # a filter the role does not have: the whole list, and why
+        messages.error(request, str(err))
+        filters = CaseFilters(query=filters.query, agreement=filters.agreement, nationality=filters.nationality)
+        cases = case_list(user, filters)
     page = page_of(cases, request.GET.get("page"))
+    if receiving:
+        page.items[:] = [ReceivingRow.of(user, c) for c in page.items]
     context = {
         "page": page,
         "filters": filters,
+        "receiving": receiving,
         "agreements": [a.id for a in default_dataset().transfer_agreements()],
         "outcomes": Outcome.values,
-        "states": State.choices,
+        "states": [(s, RETURNED_LABEL if s == RETURNED else State(s).label) for s in receiving_states()]
+        if receiving
+        else State.choices,
     }
     return render(request, "cases/_rows.html" if wants_fragment(request) else "cases/list.html", context)
 
 
+class ReceivingRow:
+    """A line of a receiving officer's case list: what the receiving state was sent, and the state
+    it is shown; nothing of the sending side's screening."""
+
+    def __init__(self, pk: int, record: dict[str, object], agreement_id: str, state: str, label: str, opened: object):
+        self.pk, self.record, self.agreement_id = pk, record, agreement_id
+        self.state, self.state_label, self.created_at = state, label, opened
+        self.display_name = policy.display_name(record)
+
+    @classmethod
+    def of(cls, user: User, case: Case) -> ReceivingRow:
+        return cls(
+            case.pk,
+            policy.referral_view(case),
+            case.agreement_id,
+            policy.seen_state(user, case),
+            policy.seen_state_label(user, case),
+            case.created_at,
+        )
+
+
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = request.user
-    case = get_case(user, case_id)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    case = get_case(user, case_id)
     reservation = latest_reservation(case.pk)
-    context = {
+    context: dict[str, object] = {
         "case": case,
-        "explanation": redact_explanation(user, case.explanation),  # type: ignore[arg-type]
-        "steps": actions.next_steps(case, user),  # type: ignore[arg-type]
+        "steps": actions.next_steps(case, user),
         "reservation": reservation,
         "waitlist_position": waitlist_position(reservation) if reservation else None,
-        "history": case_history(user, case),  # type: ignore[arg-type]
-        "sees_record": can(user, Can.VIEW_PEOPLE),  # type: ignore[arg-type]
-        "sees_legal_notes": sees_legal_notes(user),  # type: ignore[arg-type]
+    }
+    if user.role == Role.RECEIVING_OFFICER:
+        returned = policy.seen_state(user, case) == RETURNED
+        context |= {
+            "record": policy.referral_view(case),
+            "state": policy.seen_state(user, case),
+            "state_label": policy.seen_state_label(user, case),
+            "notice": RETURNED_NOTICE.format(case=case.pk) if returned else "",
+            "reason": policy.shown_reason(user, case),
+            "reservation": None if returned else reservation,
+        }
+        return render(request, "cases/detail_receiving.html", context)
+    context |= {
+        "explanation": redact_explanation(user, case.explanation),
+        "history": case_history(user, case),
+        "sees_record": can(user, Can.VIEW_PEOPLE),
+        "sees_legal_notes": policy.sees_legal_notes(user),
     }
     return render(request, "cases/detail.html", context)
 
@@ -75,7 +124,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
     """Take a step from the case page; a refusal comes back on the page with the rules that stopped it."""
-    case = get_case(request.user, case_id)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    case = get_case(user, case_id)
     step = request.POST.get("step", "")
     options = {}
     if step == "schedule" and request.POST.get("on"):
@@ -85,8 +135,8 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.error(request, f"Move date: {request.POST['on']!r} is not a date (YYYY-MM-DD)")
             return redirect("case", case_id=case.pk)
     try:
-        done = actions.take_step(case.pk, step, user=request.user, reason=request.POST.get("reason", ""), **options)  # type: ignore[arg-type]
-    except CaseError as err:  # a refusal names the rules, their reasons and citations
+        done = actions.take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), **options)
+    except CaseError as err:  # a refusal names the rules, their reasons and citations (to those who may read them)
         messages.error(request, str(err))
         return redirect("case", case_id=case.pk)
     reservation = live_reservation(done.pk)
@@ -96,18 +146,21 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
             f"No place free yet: case {done.pk} is on the waitlist at position {waitlist_position(reservation)}.",
         )
     else:
-        messages.success(request, f"Case {done.pk} is now {done.get_state_display()}.")  # type: ignore[attr-defined]
+        messages.success(request, f"Case {done.pk} is now {policy.seen_state_label(user, done)}.")
     return redirect("case", case_id=done.pk)
 
 
 @login_required
 def queue_page(request: HttpRequest) -> HttpResponse:
     """What waits for me: cases my role can move on, oldest first."""
-    user = request.user
-    require(user, Can.VIEW_CASES)  # type: ignore[arg-type]
-    page = page_of(work_queue(user), request.GET.get("page"))  # type: ignore[arg-type]
-    counts = queue_counts(user)  # type: ignore[arg-type]
-    return render(request, "cases/queue.html", {"page": page, "counts": counts})
+    user: User = request.user  # type: ignore[assignment]
+    require(user, Can.VIEW_CASES)
+    page = page_of(work_queue(user), request.GET.get("page"))
+    receiving = user.role == Role.RECEIVING_OFFICER
+    if receiving:
+        page.items[:] = [ReceivingRow.of(user, c) for c in page.items]
+    counts = queue_counts(user)
+    return render(request, "cases/queue.html", {"page": page, "counts": counts, "receiving": receiving})
 
 
 @login_required

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accord.core.spreadsheet import unescape
+
 GENESIS = "0" * 64
 # Stored columns, in the order rows are read and exported; the hash covers all but itself.
 COLUMNS = ("seq", "at", "actor", "actor_role", "action", "object_type", "object_id", "body", "prev_hash", "hash")
@@ -129,7 +131,7 @@ def _read_export(path: Path) -> Iterator[list[Any]]:
             reader = csv.reader(handle)
             if next(reader, None) != list(COLUMNS):
                 raise ValueError(f"{path}: the header is not {','.join(COLUMNS)}")
-            yield from ([int(r[0]), *r[1:]] for r in reader)
+            yield from ([int(r[0]), *map(unescape, r[1:])] for r in reader)
         else:
             for number, line in enumerate(handle, start=1):
                 try:

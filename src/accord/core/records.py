@@ -25,6 +25,7 @@ from typing import Any, cast
 import polars as pl
 
 from accord.core import vocabulary as vocab
+from accord.core.spreadsheet import escape_column, unescape_column
 
 PERSON_COLUMNS: tuple[str, ...] = (
     "person_id",
@@ -72,6 +73,12 @@ PERSON_SCHEMA: dict[str, pl.DataType] = {
     "gang_basis": pl.String(),
     "transfer_consent": pl.Boolean(),
 }
+
+# A person id appears in addresses (/people/P000042/), file names and commands: letters, digits,
+# '-' and '_', starting with a letter or a digit. No '/', '.', space or other sign.
+PERSON_ID = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+PERSON_ID_PATTERN = f"^{PERSON_ID}$"
+PERSON_ID_RULE = "must be letters, digits, '-' or '_', starting with a letter or digit"
 
 OPTIONAL_COLUMNS = frozenset({"sending_state"})
 DEFAULT_SENDING_STATE = "US"
@@ -155,7 +162,7 @@ def read_people(path: str | Path) -> pl.DataFrame:
     source = str(path)
     ext = _extension(path)
     if ext == ".csv":
-        return parse_people(_drop_blank_rows(_read_csv_text(path)), source)
+        return parse_people(_unescaped(_drop_blank_rows(_read_csv_text(path))), source)
     if ext == ".parquet":
         return parse_people(_read_parquet(path), source)
     return _read_jsonl(path, source)
@@ -200,8 +207,11 @@ def write_frame(df: pl.DataFrame, path: str | Path) -> None:
     try:
         if ext == ".csv":
             lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
+            # Formula-safe for spreadsheets (``core.spreadsheet``); read_people reverses it.
+            texts = [name for name, dtype in df.schema.items() if dtype == pl.String]
+            safe = df.with_columns(*(_joined(name) for name in lists), *(escape_column(name) for name in texts))
             # Large batches write several times faster than the default on wide string rows.
-            df.with_columns(_joined(name) for name in lists).write_csv(temporary, batch_size=65_536)
+            safe.write_csv(temporary, batch_size=65_536)
         elif ext == ".parquet":
             df.write_parquet(temporary)
         else:
@@ -255,6 +265,11 @@ def _locate_csv_problems(path: str | Path, exc: Exception) -> list[FieldError]:
     except csv.Error as err:
         errors.append(FieldError(row + 1, "", "", f"malformed CSV: {err}"))
     return errors or [FieldError(0, "", "", f"unreadable CSV: {str(exc).splitlines()[0]}")]
+
+
+def _unescaped(df: pl.DataFrame) -> pl.DataFrame:
+    """Names as written before ``write_frame`` made them formula-safe (other cells never need it)."""
+    return df.with_columns(unescape_column(c) for c in _FREE_TEXT if c in df.columns)
 
 
 def _drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
@@ -339,6 +354,8 @@ def _jsonl_records(path: str | Path) -> Iterator[tuple[int, Any]]:
                 yield row, _BadLine(f"not valid JSON: {err.msg} at character {err.colno}")
             except UnicodeDecodeError:
                 yield row, _BadLine("not UTF-8 text")
+            except RecursionError:  # arrays or objects nested thousands deep: no record is
+                yield row, _BadLine("not a person record: JSON nested too deep")
 
 
 @dataclass(frozen=True)
@@ -377,13 +394,21 @@ def _record_cells(row: int, record: Any) -> tuple[dict[str, str | None] | None, 
         text = _cell_text(value)
         if text is _NOT_A_CELL:
             reason = "expected text, a number, true/false or a list of text"
-            problems.append(FieldError(row, str(key), json.dumps(value, default=str), reason))
+            problems.append(FieldError(row, str(key), _shown(value), reason))
         else:
             cells[str(key)] = text  # type: ignore[assignment]
     return cells, problems
 
 
 _NOT_A_CELL = object()
+
+
+def _shown(value: Any) -> str:
+    """A refused value as an error quotes it; one nested too deep to print is described instead."""
+    try:
+        return json.dumps(value, default=str)[:200]
+    except (RecursionError, ValueError):
+        return f"({type(value).__name__} nested too deep)"
 
 
 def _cell_text(value: Any) -> str | object | None:
@@ -528,9 +553,9 @@ def _invalid(name: str, clean: bool) -> pl.Expr:
     raw, value = pl.col(_RAW + name), pl.col(name)
     given = raw.is_not_null()
     if name == "person_id" and clean:
-        return raw.is_null() | ~raw.is_first_distinct()
+        return raw.is_null() | ~raw.is_first_distinct() | ~raw.str.contains(PERSON_ID_PATTERN)
     if name == "person_id":  # equal ids hash equal: distinct hashes prove there is no duplicate
-        return raw.is_null() | (raw.hash().n_unique() < pl.len())
+        return raw.is_null() | (raw.hash().n_unique() < pl.len()) | ~raw.str.contains(PERSON_ID_PATTERN)
     if name in _FREE_TEXT:
         return pl.lit(False)
     if name == "date_of_birth":
@@ -579,7 +604,15 @@ def _duplicate_reasons(checked: pl.DataFrame, failing: pl.DataFrame) -> Callable
         .agg(pl.col("row").min())
     )
     first_row = dict(first.iter_rows())
-    return lambda v: "required, must not be empty" if v is None else f"duplicate of row {first_row[v]}"
+
+    def reason(value: str | None) -> str:
+        if value is None:
+            return "required, must not be empty"
+        if not re.fullmatch(PERSON_ID, value):
+            return PERSON_ID_RULE
+        return f"duplicate of row {first_row[value]}"
+
+    return reason
 
 
 def _choice_reason(name: str) -> Callable[[str | None], str]:

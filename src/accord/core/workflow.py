@@ -64,6 +64,25 @@ NOT_YET_MOVED = frozenset(
 REFERRED = frozenset(
     {State.REFERRED, State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT, State.HANDED_OVER, State.CLOSED, State.REJECTED}
 )
+# A case sent to the receiving state, not yet handed over: the record it was sent must still hold.
+SENT = frozenset({State.REFERRED, State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT})
+# What a receiving-state officer sees of a case the sending state has taken back, whatever the
+# reason (a bar, a hold, a protection claim, a pending order, a changed record, a withdrawal):
+# one state and one sentence, so that no reason can be told from another (8 C.F.R. §208.6).
+RETURNED = "returned"
+RETURNED_LABEL = "returned to the sending state for review"
+RETURNED_NOTICE = (
+    "Case {case} has been returned to the sending state for review. "
+    "Do not receive this person unless the case is referred again."
+)
+
+
+def seen_by_receiving_state(state: str) -> str:
+    """The state a receiving-state officer is shown: their own part of the workflow as it is, and
+    everything the sending state does on its side as the one neutral ``returned``."""
+    return state if state in REFERRED else RETURNED
+
+
 # States that mean an approved move: a barred person must never be in one.
 PAST_APPROVAL = frozenset(
     {State.APPROVED, State.REFERRED, State.ACCEPTED, State.SCHEDULED, State.IN_TRANSIT, State.HANDED_OVER}
@@ -117,16 +136,17 @@ TRANSITIONS: dict[Step, Transition] = {
             {State.LEGAL_REVIEW},
             State.APPROVED,
             {LEGAL_REVIEWER},
-            help="By a legal reviewer who neither screened nor submitted the case. A review point needs a written reason.",
+            help="By a legal reviewer who never opened, screened or submitted the case. A review point needs a "
+            "written reason.",
         ),
         _t(
             Step.REFER,
             "Refer to the receiving state",
-            {State.APPROVED, State.REFERRED},
+            {State.APPROVED},
             State.REFERRED,
             {CASE_OFFICER},
-            help="Sends the minimum record (identity, nationality, placement) to the receiving state; "
-            "again from referred when the record changed.",
+            help="Sends the minimum record (identity, nationality, placement, facility, clause; conviction for "
+            "prison) to the receiving state. Any later change to it returns the case here.",
         ),
         _t(
             Step.ACCEPT,

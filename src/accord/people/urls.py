@@ -5,6 +5,6 @@ from accord.people import views
 urlpatterns = [
     path("", views.person_list, name="people"),
     path("import/", views.import_page, name="import"),
-    path("<str:person_id>/", views.person_detail, name="person"),
-    path("<str:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("<person_id:person_id>/", views.person_detail, name="person"),
+    path("<person_id:person_id>/edit/", views.person_edit, name="person_edit"),
 ]

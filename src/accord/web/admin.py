@@ -1,5 +1,10 @@
-"""The admin may look at workflow records but never change them: steps, holds and places go
-through the use cases (``cases.actions``, ``holds.services``), which screen, lock and log."""
+"""The Django admin is for accounts only, and only administrators enter it.
+
+Authorization is the role table (``accounts.permissions``), never Django's model permissions: a
+staff flag, a group or a "Can view case" permission granted to anyone opens nothing. Cases, holds,
+places and people are not in the admin at all; they change only through their use cases, which
+screen, lock and log.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,34 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accord.accounts.permissions import Can, can
 
-class ViewOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+class AccordAdminSite(admin.AdminSite):
+    site_header = "Accord accounts"
+    site_title = "Accord accounts"
+    index_title = "Accounts and API tokens"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, Can.MANAGE_ACCOUNTS)  # type: ignore[arg-type]
+
+
+class AccountsOnly:
+    """Model-admin permissions from the role table; nothing is ever deleted from the admin."""
+
+    actions = None  # no "delete selected"
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, Can.MANAGE_ACCOUNTS)  # type: ignore[arg-type]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, Can.MANAGE_ACCOUNTS)  # type: ignore[arg-type]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return can(request.user, Can.MANAGE_ACCOUNTS)  # type: ignore[arg-type]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return can(request.user, Can.MANAGE_ACCOUNTS)  # type: ignore[arg-type]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -96,7 +96,6 @@ def _users() -> list[DemoUser]:
             user, created = User.objects.get_or_create(username=username)
             before = None if created else access_of(user)
             user.role, user.receiving_state = role, state
-            user.is_staff = user.is_superuser = role == Role.ADMIN
             user.set_password(password)
             user.save()
             record_access_change(user, before, by=None, reason="demo users")

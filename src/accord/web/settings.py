@@ -18,7 +18,7 @@ DEBUG = os.environ.get("ACCORD_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("ACCORD_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accord.web.admin_apps.AccordAdminConfig",  # the admin site: accounts only, role-checked
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
             ],
+            "libraries": {"accord": "accord.web.templatetags.accord"},  # the project package is no app
         },
     },
 ]
@@ -121,8 +122,10 @@ AUTHENTICATION_BACKENDS = [
 # Login rate limit: five failures lock the username for fifteen minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25
-# Lock the username (guessing one password) and, separately, the address (spraying usernames).
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock a username at one address: guessing someone's password from one place. Not the address
+# alone (colleagues behind one office or ministry gateway would lock each other out) nor the
+# username alone (anyone could lock an official out from anywhere).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 

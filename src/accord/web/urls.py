@@ -1,14 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from accord.web import views
+from accord.web.converters import PersonIdConverter
+
+register_converter(PersonIdConverter, "person_id")  # before the apps' URLs, which use it
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("accord.accounts.urls")),
     path("people/", include("accord.people.urls")),
     path("cases/", include("accord.cases.urls")),
     path("holds/", include("accord.holds.urls")),
