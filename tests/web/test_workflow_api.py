@@ -393,7 +393,7 @@ def test_a_hold_filed_by_upload_stops_the_case_and_only_a_legal_reviewer_lifts_i
     # keep the held case's record up to date).
     after_acceptance = history[history.index("case.accept") + 1 :]
     assert after_acceptance[:2] == ["reservation.cancel", "case.hold"] and after_acceptance[-1] == "case.resume"
-    assert set(after_acceptance[2:-1]) <= {"case.rescreen"}
+    assert set(after_acceptance[2:-1]) <= {"case.update"}
 
 
 # --- bad input: a clear answer and nothing changed -----------------------------------------------------

@@ -9,10 +9,22 @@ for it; and June 2024, when Mexico's CHNV quota was in force, with all but one o
 - no facility holds more people than its capacity, no quota month more acceptances than its quota;
 - a case holds a place exactly while it is accepted, scheduled or in transit, and occupies it from
   handover until the facility records the person's release;
+- every prison placement sent to the receiving state holds (or, handed over, occupies) exactly one
+  place in the facility of its clause, and no reception holds any;
+- a case handed over was handed over as the person, placement and facility the receiving state
+  accepted (checked at the moment of handover, against a record the test builds itself);
+- a case on its way carries a referral that is still the person's record;
 - a person under a legal hold has no case still on its way;
-- every approval was given by someone who neither opened, screened nor submitted the case;
+- every approval was given by someone who never opened, screened or submitted the case, read
+  from the audit log over the case's whole history;
 - each case's last audit event shows its current state, and the audit chain verifies;
-- a refused step, hold or edit changed nothing at all.
+- a refused step, hold or edit changed nothing at all; a step refused because its screening found
+  that the case no longer stands changed only that case, which went back to the sending side with
+  no place.
+
+Record edits include changes to the minimum record that bar nothing (conviction, name, birth
+date, nationality); the administrator tries steps, holds and token reassignment; steps are also
+taken through ``accord case step`` with the actor's token.
 
 ``ACCORD_MACHINE_EXAMPLES=500`` runs many more sequences than CI's 50 per world.
 """
@@ -21,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -33,6 +46,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Q
+from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, event, note, settings
 from hypothesis.stateful import (
@@ -44,8 +58,9 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from typer.testing import CliRunner
 
-from accord.accounts.models import Role, User
+from accord.accounts.models import ApiToken, Role, User
 from accord.accounts.services import set_role
 from accord.audit.models import AuditEvent, AuditHead
 from accord.audit.selectors import verify_chain
@@ -53,9 +68,10 @@ from accord.capacity.models import PLACE_TAKEN, QUOTA_COUNTED, Reservation
 from accord.cases import actions
 from accord.cases.models import Case
 from accord.cases.services import CaseError, open_case, screen_person
+from accord.cli import app
 from accord.core.records import RecordError
 from accord.core.screening import default_dataset
-from accord.core.workflow import NOT_YET_MOVED, PAST_APPROVAL, State, Step, transition
+from accord.core.workflow import NOT_YET_MOVED, PAST_APPROVAL, SENT, State, Step, transition
 from accord.facilities.models import Facility
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
@@ -64,6 +80,15 @@ from accord.people.services import update_person
 from tests.web.conftest import use_up_quota
 
 pytestmark = pytest.mark.django_db
+
+# What the sequences reached (printed at the end, with -s): proof that the search gets past referral.
+REACHED: Counter[str] = Counter()
+
+
+def seen(label: str) -> None:
+    event(label)
+    REACHED[label] += 1
+
 
 # Sequences per world: 50 in CI; ACCORD_MACHINE_EXAMPLES=500 for a deeper search.
 MACHINE = settings(
@@ -120,6 +145,11 @@ def edits() -> list[dict[str, str]]:
         {"gang": "tren_de_aragua", "gang_basis": "allegation", "conviction": "none"},
         {"legal_hold": "true"},
         {"legal_hold": "false"},
+        # Changes to the minimum record the receiving state accepted that bar nothing.
+        {"conviction": "violent_felony"},
+        {"family_name": "Renamed"},
+        {"date_of_birth": "1988-02-01"},
+        {"sex": "F"},
     ]
 
 
@@ -137,6 +167,7 @@ class World:
 class Workflow(RuleBasedStateMachine):
     world: World
     crew: dict[str, User]
+    tokens: dict[str, str]
 
     cases = Bundle("cases")
 
@@ -178,7 +209,7 @@ class Workflow(RuleBasedStateMachine):
             lambda: actions.take_step(case, step.value, user=self.crew[actor], reason=reason),
         )
 
-    @rule(case=cases, picks=st.lists(st.integers(0, 99), min_size=1, max_size=4))
+    @rule(case=cases, picks=st.lists(st.integers(0, 99), min_size=1, max_size=8))
     def advance(self, case: int, picks: list[int]) -> None:
         """Steps users are offered on the case (pages and API list them), mostly forward, with the
         invariants checked after each: random steps alone would rarely get a case past referral,
@@ -200,7 +231,7 @@ class Workflow(RuleBasedStateMachine):
                 ),
             )
             if done is not None:
-                event(f"reached {done.state}")
+                seen(f"reached {done.state}")
             self.check()
 
     @rule(person=st.integers(0, 9), kind=st.sampled_from(LegalHold.Kind.values), actor=st.sampled_from(ACTORS))
@@ -214,7 +245,7 @@ class Workflow(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: LegalHold.objects.filter(lifted_at=None).exists())
-    @rule(data=st.data(), actor=st.sampled_from(("reviewer", "officer")))
+    @rule(data=st.data(), actor=st.sampled_from(("reviewer", "officer", "admin")))
     def lift_hold(self, data: st.DataObject, actor: str) -> None:
         hold = data.draw(st.sampled_from(list(LegalHold.objects.filter(lifted_at=None).order_by("pk"))))
         self.attempt(
@@ -228,13 +259,43 @@ class Workflow(RuleBasedStateMachine):
         switcher = set_role(self.crew["switcher"], role, by=self.crew["admin"], reason="reassigned")
         self.crew["switcher"] = switcher
 
+    @rule(case=cases, step=st.sampled_from(list(Step)), actor=st.sampled_from(ACTORS))
+    def cli_step(self, case: int, step: Step, actor: str) -> None:
+        """``accord case step`` signed in with the actor's token: the same checks, and the audit
+        names the token's owner."""
+        events = AuditEvent.objects.count()
+        args = ["case", "step", str(case), step.value, "--reason", "tested"]
+        result = CliRunner().invoke(app, args, env={"ACCORD_TOKEN": type(self).tokens[actor]})
+        note(f"cli: {actor} {step.value} case {case}: exit {result.exit_code}")
+        assert result.exit_code in (0, 1), result.output
+        if result.exit_code == 0:
+            steps = AuditEvent.objects.filter(seq__gt=events, object_type="case", object_id=str(case))
+            assert steps.filter(action__in=[f"case.{s}" for s in Step] + ["case.waitlist"]).exists()
+            assert set(steps.exclude(actor="").values_list("actor", flat=True)) == {self.crew[actor].username}
+            self.after_step(Case.objects.get(pk=case))
+
+    @rule(owner=st.sampled_from(ACTORS), other=st.sampled_from(ACTORS))
+    def admin_reassigns_a_token(self, owner: str, other: str) -> None:
+        """The administrator tries to give someone's token to someone else in the admin."""
+        token = ApiToken.objects.get(digest=ApiToken.hash(type(self).tokens[owner]))
+        client = Client()
+        client.force_login(self.crew["admin"])
+        client.post(f"/admin/accounts/apitoken/{token.pk}/change/", {"user": self.crew[other].pk})
+        token.refresh_from_db()
+        assert token.user_id == self.crew[owner].pk and not token.revoked
+
     @rule(person=st.integers(0, 9), edit=st.integers(0, 99))
     def edit_record(self, person: int, edit: int) -> None:
         cells = edits()[edit % len(edits())]
+        events = AuditEvent.objects.count()
         self.attempt(
             f"edit {cells}",
             lambda: update_person(self.person(person), cells, user=self.crew["officer"], reason="record corrected"),
         )
+        for action in AuditEvent.objects.filter(seq__gt=events, action__in=("case.return", "case.block")).values_list(
+            "action", flat=True
+        ):
+            seen(f"an edit: {action}")
 
     # --- invariants -------------------------------------------------------------------------------
 
@@ -281,6 +342,24 @@ class Workflow(RuleBasedStateMachine):
         assert not released.exclude(case__state=State.CLOSED).exists(), "a place released before the case closed"
 
     @invariant()
+    def every_prison_placement_sent_holds_or_occupies_exactly_one_place(self) -> None:
+        for case in Case.objects.filter(state__in=[*SENT, State.HANDED_OVER]).exclude(data_version="filler"):
+            if case.state == State.REFERRED:
+                continue  # referred: a place is held from acceptance (or waited for)
+            places = Reservation.objects.filter(case=case, status__in=("held", "occupied")).exclude(facility=None)
+            facility = self.facility_of(case)
+            if case.placement == "prison" and facility is not None:
+                expected = "occupied" if case.state == State.HANDED_OVER else "held"
+                assert [(r.facility.code, r.status) for r in places] == [(facility, expected)], (case.pk, case.state)
+            else:
+                assert not places.exists(), (case.pk, case.placement, list(places.values()))
+
+    @invariant()
+    def a_case_on_its_way_carries_the_record_it_was_sent(self) -> None:
+        for case in Case.objects.filter(state__in=SENT).exclude(data_version="filler").select_related("person"):
+            assert case.referral == self.record_of(case), (case.pk, case.referral, self.record_of(case))
+
+    @invariant()
     def a_hold_stops_every_move(self) -> None:
         held = LegalHold.objects.filter(lifted_at=None).values("person_id")
         on_the_way = Case.objects.filter(person_id__in=held, state__in=NOT_YET_MOVED)
@@ -288,8 +367,11 @@ class Workflow(RuleBasedStateMachine):
 
     @invariant()
     def four_eyes(self) -> None:
-        for case in Case.objects.exclude(approved_by=None):
-            assert case.approved_by_id not in (case.created_by_id, case.screened_by_id, case.submitted_by_id), case.pk
+        """Over the whole history, from the audit log: the approver took no preparing act."""
+        for case in Case.objects.exclude(approved_by=None).select_related("approved_by"):
+            events = AuditEvent.objects.filter(object_type="case", object_id=str(case.pk))
+            preparers = set(events.filter(action__in=PREPARING).values_list("actor", flat=True))
+            assert case.approved_by.username not in preparers, (case.pk, case.approved_by.username)
 
     @invariant()
     def the_log_tells_the_state_and_verifies(self) -> None:
@@ -306,9 +388,40 @@ class Workflow(RuleBasedStateMachine):
         self.nobody_barred_is_on_the_way()
         self.no_facility_or_quota_is_exceeded()
         self.a_place_is_held_exactly_while_the_move_is_on()
+        self.every_prison_placement_sent_holds_or_occupies_exactly_one_place()
+        self.a_case_on_its_way_carries_the_record_it_was_sent()
         self.a_hold_stops_every_move()
         self.four_eyes()
         self.the_log_tells_the_state_and_verifies()
+
+    def after_step(self, done: Any) -> None:
+        """At the moment of handover: the person, placement and facility handed over are the ones
+        the receiving state accepted, as the test itself reads them off the stored record."""
+        if isinstance(done, Case) and done.state == State.HANDED_OVER:
+            case = Case.objects.select_related("person").get(pk=done.pk)
+            assert case.referral == self.record_of(case), (case.pk, case.referral, self.record_of(case))
+            seen("handed over (record checked)")
+
+    def facility_of(self, case: Case) -> str | None:
+        if case.placement != "prison" or not case.clause_id:
+            return None
+        return default_dataset().agreement(case.agreement_id).clause(case.clause_id).facility
+
+    def record_of(self, case: Case) -> dict[str, Any]:
+        """What the receiving state must hold for the case as it stands (the test's own reading)."""
+        p = case.person
+        return {
+            "person_id": p.person_id,
+            "family_name": p.family_name,
+            "given_names": p.given_names,
+            "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+            "sex": p.sex,
+            "nationalities": list(p.nationalities),
+            "placement": case.placement,
+            "clause": case.clause_id or None,
+            "facility": self.facility_of(case),
+            "conviction": p.conviction if case.placement == "prison" else None,
+        }
 
     def person(self, i: int) -> Person:
         return Person.objects.get(pk=self.world.person_pks[i % len(self.world.person_pks)])
@@ -320,16 +433,39 @@ class Workflow(RuleBasedStateMachine):
         return clause.monthly_quota is not None or (case.placement == "prison" and clause.facility is not None)
 
     def attempt(self, what: str, change: Callable[[], Any]) -> Any:
-        """Make the change; when it is refused, prove that nothing changed."""
+        """Make the change; when it is refused, prove that nothing changed (or, for a step whose
+        screening found that the case no longer stands, that only that case went back)."""
         before = snapshot()
         try:
             done = change()
+        except actions.Returned as err:
+            note(f"refused and returned: {what}: {err}")
+            seen(f"returned to {err.state}")
+            self.check_returned(err.case_id, before)
+            return None
         except REFUSALS as err:
             note(f"refused: {what}: {err}")
             assert snapshot() == before, f"refused '{what}' still changed something"
             return None
         note(f"done: {what}")
+        self.after_step(done)
         return done
+
+    def check_returned(self, case_id: int, before: dict[str, Any]) -> None:
+        case = Case.objects.get(pk=case_id)
+        assert case.state in (State.BLOCKED, State.LEGAL_REVIEW, State.APPROVED), (case_id, case.state)
+        assert not Reservation.objects.filter(case=case, status__in=("waiting", "held", "occupied")).exists()
+        after = snapshot()
+        others = {"cases": lambda rows: [r for r in rows if r["id"] != case_id], "people": list, "holds": list}
+        for key, keep in others.items():
+            assert keep(after[key]) == keep(before[key]), f"a return changed {key} beyond case {case_id}"
+
+
+# Acts that prepare a case (four eyes): every screening step but approval, opening and submitting.
+PREPARING = [
+    f"case.{s}"
+    for s in ("open", "submit", "refer", "accept", "waitlist", "schedule", "depart", "hand_over", "rescreen")
+]
 
 
 def snapshot() -> dict[str, Any]:
@@ -395,5 +531,8 @@ def world(request: pytest.FixtureRequest, crew: dict[str, User], make_person: Ca
 
 
 def test_no_sequence_of_steps_holds_and_edits_breaks_a_safeguard(world: World, crew: dict[str, User]) -> None:
-    Workflow.world, Workflow.crew = world, crew
+    tokens = {name: ApiToken.issue(user, "machine")[1] for name, user in crew.items()}
+    Workflow.world, Workflow.crew, Workflow.tokens = world, crew, tokens
+    REACHED.clear()
     run_state_machine_as_test(Workflow, settings=MACHINE)
+    print(f"\n{MACHINE.max_examples} sequences reached:", dict(sorted(REACHED.items())))

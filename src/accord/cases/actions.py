@@ -318,7 +318,8 @@ def review_open_cases(person: Person, *, actor: User | None, reason: str, day: d
         if verdict is not None:
             returned.append(_return(case, verdict, actor, reason))
         elif _snapshot(case) != case.before:  # type: ignore[attr-defined]
-            _finish(case, "rescreen", actor, reason, target=State(case.state))
+            # "case.update", not the officer's own "case.rescreen" step: nobody prepared the case by editing.
+            _finish(case, "update", actor, reason, target=State(case.state))
     return returned
 
 

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 
+from accord.api.urls import not_found as api_not_found
 from accord.web import views
 from accord.web.converters import PersonIdConverter
 
@@ -22,5 +23,6 @@ urlpatterns = [
     path("facilities/", views.facility_list, name="facilities"),
     path("statistics/", views.statistics, name="statistics"),
     path("api/v1/", include("accord.api.urls")),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # another version or none: still a JSON answer
     path("admin/", admin.site.urls),
 ]

@@ -36,7 +36,11 @@ def from_history(apps, schema_editor):
 
     cases = set(Case.objects.values_list("pk", flat=True))
     events = AuditEvent.objects.filter(object_type="case", action__in=list(PREPARING)).order_by("seq")
-    for object_id, actor, action in events.values_list("object_id", "actor", "action").iterator():
+    for object_id, actor, role, action in events.values_list("object_id", "actor", "actor_role", "action").iterator():
+        # "case.rescreen" also logged the screening an edit or a hold brought up to date: only an
+        # officer's is the step itself.
+        if action == "case.rescreen" and role != "case_officer":
+            continue
         if object_id.isdigit() and int(object_id) in cases:
             add(int(object_id), users.get(actor), PREPARING[action])
     for pk, created, screened, submitted in Case.objects.values_list(
