@@ -85,7 +85,10 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of N for the timed runs")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that proves the benchmark still works (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.people, args.sample, args.repeat = 2_000, 50, 1
     agreements = [a.id for a in select_agreements(default_dataset(), None)]
     print(f"Accord screening benchmark: {args.people:,} people x {len(agreements)} agreements on {DATE}")
     print(f"  cores {os.cpu_count()}, polars {pl.__version__}, threads {pl.thread_pool_size()}")

@@ -212,7 +212,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that proves the benchmark still works (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.cases, args.clients, args.workers, args.events = 40, 4, 1, 5_000
     started = time.perf_counter()
     recreate_database()
     django_setup()
@@ -238,6 +241,8 @@ def main() -> None:
     print(f"read all {result.checked:,} events (floor): {read:.2f} s")
     print(f"verify the chain:                {verify:.2f} s  ({result.checked / verify:,.0f} events/s)")
     print(f"ratio verify / read:             {verify / read:.2f}x   result: {result}")
+    if walked["failures"] or not result.ok:
+        raise SystemExit("steps were refused or the chain is broken: the benchmark measured errors")
 
 
 def report_steps(args: argparse.Namespace, floor: dict[str, float], walked: dict[str, Any]) -> None:

@@ -413,7 +413,7 @@ def _password(stdin: bool, confirm: bool) -> str:
 
     if stdin:
         return sys.stdin.readline().rstrip("\n")
-    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=confirm, err=True))  # stdout: the token
 
 
 @token_app.command("issue")
@@ -494,6 +494,7 @@ def demo(
     for user in users:
         table.add_row(user.username, user.role, user.receiving_state or "–", user.password)
     console.print(table)
+    console.print("For the commands: export ACCORD_TOKEN=$(uv run accord token issue officer)", highlight=False)
     if serve:
         console.print(f"Serving on http://127.0.0.1:{port}/ (Ctrl-C to stop).")
         call_command("runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks")
