@@ -124,6 +124,8 @@ async def walk_cases(case_ids: list[int], clients: int, tokens: dict[str, str]) 
             for case_id in share:
                 for step, role in STEPS:
                     body = {"step": step, "reason": "benchmark: third-country notice served"}
+                    if step == "approve":  # a prison placement abroad: the receiving state's legal basis
+                        body |= {"basis_kind": "court_order", "basis_reference": "benchmark order"}
                     started = time.perf_counter()
                     response = await http.post(
                         f"/cases/{case_id}/steps", json=body, headers={"Authorization": f"Bearer {tokens[role]}"}

@@ -103,7 +103,7 @@ def test_explain_gives_each_rule_its_reason_and_citation(people: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = " ".join(done.stdout.split())
     assert "BARRED" in text
-    assert "A US citizen is never removed" in text
+    assert "A US citizen or national is never removed" in text
     assert "8 U.S.C. §1101(a)(3)" in text
     assert "us/citizen (barred)" in text
 

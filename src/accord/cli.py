@@ -307,6 +307,15 @@ def case_step(
     on: Annotated[
         dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="Move date, for schedule.")
     ] = None,
+    basis_kind: Annotated[
+        str,
+        typer.Option(
+            "--basis-kind",
+            help="For approve of a prison placement abroad: the receiving state's legal basis "
+            "(conviction, charge or court_order).",
+        ),
+    ] = "",
+    basis_reference: Annotated[str, typer.Option("--basis-reference", help="Its reference.")] = "",
 ) -> None:
     """Take one workflow step; the same checks as the web and the API (role, four eyes, screening today)."""
     _django()
@@ -316,7 +325,7 @@ def case_step(
     from accord.cases.services import CaseError
 
     user = _signed_in(token)
-    options = {"on": on.date()} if on else {}
+    options = {"on": on.date() if on else None, "basis_kind": basis_kind, "basis_reference": basis_reference}
     try:
         case = take_step(case_id, step, user=user, reason=reason, **options)
     except CaseError as err:
@@ -471,6 +480,51 @@ def user_create(
     except ValidationError as err:
         raise _fail("; ".join(err.messages), 2) from None
     console.print(f"User {escape(username)} created ({role}{', ' + state if state else ''}).", highlight=False)
+
+
+@app.command()
+def rescreen(
+    date: Annotated[
+        dt.datetime | None, typer.Option("--date", formats=["%Y-%m-%d"], help="Screen as of this day (default today).")
+    ] = None,
+) -> None:
+    """Screen every open case again (after the rules or the data changed): cases that no longer
+    stand are returned with their places given back. Maintenance, recorded as `accord rescreen`."""
+    _django()
+    from accord.audit.services import maintenance
+    from accord.cases.rescreen import rescreen_open_cases
+
+    with Progress(console=errors, transient=True) as bar, maintenance("accord rescreen"):
+        task = bar.add_task("screening open cases", total=None)
+        report = rescreen_open_cases(
+            day=date.date() if date else None,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(f"{report.screened:,} open cases screened again; {report.changed:,} changed.", highlight=False)
+    if report.directions:
+        table = Table(title="Outcome before → after")
+        table.add_column("before")
+        table.add_column("after")
+        table.add_column("cases", justify="right")
+        for (before, after), n in sorted(report.directions.items()):
+            table.add_row(before, after, f"{n:,}")
+        console.print(table)
+    for title, counts in (
+        ("Rules now failing", report.newly_failing),
+        ("Rules no longer failing", report.no_longer_failing),
+    ):
+        if counts:
+            table = Table(title=title)
+            table.add_column("rule")
+            table.add_column("cases", justify="right")
+            for rule_id, n in counts.most_common():
+                table.add_row(rule_id, f"{n:,}")
+            console.print(table)
+    returned = ", ".join(f"{n:,} to {state.replace('_', ' ')}" for state, n in sorted(report.returned.items()))
+    console.print(
+        f"Returned: {returned or 'none'}; places or waitlist positions given back: {report.places_given_back:,}.",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -160,14 +160,16 @@ def test_asylees_have_asylum_and_only_they(people: pl.DataFrame) -> None:
 
 
 def test_sentences_only_for_the_convicted(people: pl.DataFrame) -> None:
-    serving = pl.col("sentence_remaining_months").is_not_null()
+    # Format v2: 0 months is "not serving", written out; nothing is left unknown without unknown_rate.
+    assert people["sentence_remaining_months"].null_count() == 0
+    serving = pl.col("sentence_remaining_months") > 0
     assert count(people, serving & (pl.col("conviction") == "none")) == 0
-    months = people["sentence_remaining_months"].drop_nulls()
+    months = people.filter(serving)["sentence_remaining_months"]
     assert months.min() >= 1 and months.max() <= 240  # type: ignore[operator]
     assert count(people, pl.col("transfer_consent") & ~serving) == 0
     # Only some of the convicted serve.
     convicted = people.filter(pl.col("conviction") != "none")
-    assert 0 < convicted["sentence_remaining_months"].null_count() < convicted.height
+    assert 0 < convicted.filter(serving).height < convicted.height
 
 
 def test_third_country_screenings_are_not_of_a_nationality(people: pl.DataFrame) -> None:

@@ -42,16 +42,16 @@ def person(person_id: str = "p1", **cells: str) -> dict[str, str]:
         "status": "undocumented",
         "removal_order": "final",
         "protection": "none",
-        "protection_countries": "",
+        "protection_countries": "none",
         "fear_screened": "VE",
-        "fear_found": "",
+        "fear_found": "none",
         "legal_hold": "false",
         "conviction": "felony",
         "pending_charges": "false",
-        "sentence_remaining_months": "",
+        "sentence_remaining_months": "0",
         "gang": "none",
         "gang_basis": "none",
-        "transfer_consent": "",
+        "transfer_consent": "false",
     }
     return row | cells
 
@@ -90,8 +90,10 @@ def mixed_people() -> pl.DataFrame:
                 "date_of_birth": "2010-12-31",
                 "sentence_remaining_months": "0",
                 "pending_charges": "TRUE",
+                "fear_screened": [],
             },
-        ]
+        ],
+        allow_missing=True,  # a-2 leaves every other fact unknown
     )
 
 
@@ -103,7 +105,17 @@ def test_normalizes_csv_cells(tmp_path: Path) -> None:
         tmp_path / "people.csv",
         [
             person(" p1 ", nationalities=" VE ; CO;VE;", legal_hold="TRUE", sentence_remaining_months=" 7 "),
-            person("p2", family_name="  ", date_of_birth="", sex="", status="", sending_state="", legal_hold=""),
+            person(
+                "p2",
+                family_name="  ",
+                date_of_birth="",
+                sex="",
+                status="",
+                sending_state="",
+                legal_hold="",
+                sentence_remaining_months="",
+                fear_found="",
+            ),
         ],
     )
     df = read_people(path)
@@ -114,10 +126,11 @@ def test_normalizes_csv_cells(tmp_path: Path) -> None:
     assert first["date_of_birth"] == dt.date(1990, 5, 1)
     assert first["legal_hold"] is True
     assert first["sentence_remaining_months"] == 7
-    assert first["protection_countries"] == []
+    assert (first["protection_countries"], first["sentence_remaining_months"]) == ([], 7)  # "none": the empty list
     # Unknown facts stay null for the rules to send to review; only sending_state has a default.
     assert (second["family_name"], second["date_of_birth"], second["sex"]) == (None, None, None)
     assert (second["status"], second["legal_hold"], second["sentence_remaining_months"]) == (None, None, None)
+    assert (second["fear_found"], second["protection_countries"]) == (None, [])  # unknown, and "none"
     assert second["sending_state"] == "US"
 
 
@@ -293,22 +306,31 @@ def test_field_error_text() -> None:
 
 def test_json_lines_accept_arrays_strings_booleans_and_numbers(tmp_path: Path) -> None:
     lines = [
-        {
-            "person_id": "j1",
-            "nationalities": ["VE", "CO"],
-            "fear_screened": [],
-            "legal_hold": True,
-            "sentence_remaining_months": 12,
-        },
-        {
-            "person_id": "j2",
-            "nationalities": "SV; GT",
-            "fear_screened": "VE",
-            "legal_hold": "FALSE",
-            "sentence_remaining_months": "3",
-            "status": "parolee",
-        },
-        {"person_id": "j3", "nationalities": "HN", "sentence_remaining_months": 6.0, "transfer_consent": None},
+        person(
+            "j1",
+            nationalities=["VE", "CO"],  # type: ignore[arg-type]
+            fear_screened=[],  # type: ignore[arg-type]
+            legal_hold=True,  # type: ignore[arg-type]
+            sentence_remaining_months=12,  # type: ignore[arg-type]
+            status=None,  # type: ignore[arg-type]
+        ),
+        person(
+            "j2",
+            nationalities="SV; GT",
+            fear_screened="VE",
+            legal_hold="FALSE",
+            sentence_remaining_months="3",
+            status="parolee",
+        ),
+        person(
+            "j3",
+            nationalities="HN",
+            sentence_remaining_months=6.0,  # type: ignore[arg-type]
+            transfer_consent=None,  # type: ignore[arg-type]
+            legal_hold=None,  # type: ignore[arg-type]
+            fear_screened="none",
+            status=None,  # type: ignore[arg-type]
+        ),
     ]
     path = tmp_path / "people.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n", encoding="utf-8")
@@ -318,7 +340,20 @@ def test_json_lines_accept_arrays_strings_booleans_and_numbers(tmp_path: Path) -
     assert df["fear_screened"].to_list() == [[], ["VE"], []]
     assert df["legal_hold"].to_list() == [True, False, None]
     assert df["sentence_remaining_months"].to_list() == [12, 3, 6]
-    assert df["status"].to_list() == [None, "parolee", None]  # a missing key is an empty cell
+    assert df["status"].to_list() == [None, "parolee", None]  # null: unknown
+    assert df["transfer_consent"].to_list() == [False, False, None]
+
+
+def test_a_json_lines_record_without_a_key_is_refused_by_row_and_key(tmp_path: Path) -> None:
+    """Format v2: a record that leaves a key out is not padded with unknowns."""
+    cut = {k: v for k, v in person("j2").items() if k not in ("sentence_remaining_months", "fear_found")}
+    path = tmp_path / "people.jsonl"
+    path.write_text(json.dumps(person("j1")) + "\n" + json.dumps(cut) + "\n", encoding="utf-8")
+    errors = read_errors(path)
+    assert [(e.row, e.column) for e in errors] == [(2, "fear_found"), (2, "sentence_remaining_months")]
+    assert all("missing" in e.reason for e in errors)
+    with pytest.raises(RecordError, match="sentence_remaining_months: missing"):
+        people_from_dicts([cut])
 
 
 def test_json_lines_report_bad_lines_and_values(tmp_path: Path) -> None:
@@ -326,11 +361,11 @@ def test_json_lines_report_bad_lines_and_values(tmp_path: Path) -> None:
     path.write_text(
         "\n".join(
             [
-                json.dumps({"person_id": "j1", "nationalities": ["VE"]}),
+                json.dumps(person("j1", nationalities=["VE"])),  # type: ignore[arg-type]
                 '{"person_id": "j2", "nationalities": ',
                 json.dumps(["not", "an", "object"]),
-                json.dumps({"person_id": "j4", "nationalities": ["VE", 7], "sex": "F", "nickname": "x"}),
-                json.dumps({"person_id": "j5", "nationalities": "ve", "legal_hold": 1}),
+                json.dumps({**person("j4", nationalities=["VE", 7], sex="F"), "nickname": "x"}),  # type: ignore[arg-type]
+                json.dumps(person("j5", nationalities="ve", legal_hold=1)),  # type: ignore[arg-type]
             ]
         ),
         encoding="utf-8",
@@ -376,7 +411,7 @@ def test_parquet_with_native_types(tmp_path: Path) -> None:
     typed_columns = ("nationalities", "date_of_birth", "legal_hold", "sentence_remaining_months", "fear_found")
     assert [first[c] for c in typed_columns] == [["VE", "CO"], dt.date(1980, 2, 29), True, 18, []]
     assert (first["status"], first["fear_screened"]) == ("undocumented", ["VE"])
-    assert [second[c] for c in typed_columns] == [["SV"], None, None, None, []]
+    assert [second[c] for c in typed_columns] == [["SV"], None, None, None, None]  # a null list is unknown
     assert (second["status"], second["sending_state"]) == (None, "US")
 
 
@@ -390,7 +425,7 @@ def test_unsupported_column_type_is_refused() -> None:
 
 def test_people_from_dicts_refuses_non_text_values() -> None:
     with pytest.raises(RecordError) as info:
-        people_from_dicts([{"person_id": "d1", "nationalities": ["VE"], "gang": {"name": "ms13"}}])
+        people_from_dicts([person("d1", nationalities=["VE"], gang={"name": "ms13"})])  # type: ignore[arg-type]
     assert info.value.errors == [
         FieldError(1, "gang", '{"name": "ms13"}', "expected text, a number, true/false or a list of text")
     ]
@@ -419,7 +454,8 @@ def test_csv_is_written_as_interchange_text(tmp_path: Path) -> None:
         "false",
         "false",
     )
-    assert rows[1]["protection_countries"] == ""  # empty list and null both read back as empty
+    assert rows[1]["protection_countries"] == ""  # unknown: an empty cell
+    assert rows[2]["fear_screened"] == rows[2]["fear_found"] == "none"  # the empty list, written out
     assert rows[1]["date_of_birth"] == rows[1]["legal_hold"] == ""
     assert rows[2]["date_of_birth"] == "2010-12-31"
 
@@ -455,7 +491,7 @@ def test_code_lists_normalize_alike_whatever_the_padding(cells: list[list[tuple[
         {"person_id": f"h{i}", "nationalities": ";".join(a + code + b for a, code, b in cell)}
         for i, cell in enumerate(cells)
     ]
-    df = people_from_dicts(rows)
+    df = people_from_dicts(rows, allow_missing=True)
     expected = [list(dict.fromkeys(code for _, code, _ in cell)) for cell in cells]
     assert df["nationalities"].to_list() == expected
 
@@ -465,12 +501,12 @@ def test_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     csv_path.write_bytes(csv_path.read_bytes().replace("Pérez".encode(), "Pérez".encode("latin-1")))
     assert read_errors(csv_path) == [FieldError(0, "", "", "not UTF-8 text")]
     jsonl_path = tmp_path / "people.jsonl"
-    jsonl_path.write_bytes(b'{"person_id": "j1", "nationalities": "VE"}\n{"person_id": "P\xe9rez"}\n')
+    jsonl_path.write_bytes(json.dumps(person("j1")).encode() + b'\n{"person_id": "P\xe9rez"}\n')
     assert read_errors(jsonl_path) == [FieldError(2, "", "", "not UTF-8 text")]
 
 
 def test_json_lines_unexpected_key_in_an_otherwise_valid_file(tmp_path: Path) -> None:
-    lines = [{"person_id": f"j{i}", "nationalities": ["VE"]} for i in range(5)]
+    lines: list[dict[str, Any]] = [person(f"j{i}", nationalities=["VE"]) for i in range(5)]  # type: ignore[arg-type]
     lines[3]["nationalty"] = "CO"  # a typo must not be dropped silently
     path = tmp_path / "people.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
@@ -479,8 +515,8 @@ def test_json_lines_unexpected_key_in_an_otherwise_valid_file(tmp_path: Path) ->
 
 def test_json_lines_text_that_looks_like_json_is_still_text(tmp_path: Path) -> None:
     lines = [
-        {"person_id": "j1", "nationalities": ["VE"], "family_name": '[sic] "Ana": none'},
-        {"person_id": "j2", "nationalities": "VE;CO", "given_names": "{x}"},
+        person("j1", nationalities=["VE"], family_name='[sic] "Ana": none', given_names=None),  # type: ignore[arg-type]
+        person("j2", nationalities="VE;CO", given_names="{x}", family_name=None),  # type: ignore[arg-type]
     ]
     path = tmp_path / "people.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
@@ -493,7 +529,7 @@ def test_json_lines_text_that_looks_like_json_is_still_text(tmp_path: Path) -> N
 @pytest.mark.parametrize("value", [["VE", None], ["VE", 1], ["VE", ["CO"]], {"code": "VE"}])
 def test_json_lines_lists_hold_only_text(tmp_path: Path, value: object) -> None:
     path = tmp_path / "people.jsonl"
-    path.write_text(json.dumps({"person_id": "j1", "nationalities": value}), encoding="utf-8")
+    path.write_text(json.dumps(person("j1", nationalities=value)), encoding="utf-8")  # type: ignore[arg-type]
     assert [(e.row, e.column, e.reason) for e in read_errors(path)] == [
         (1, "nationalities", "expected text, a number, true/false or a list of text")
     ]
@@ -502,9 +538,10 @@ def test_json_lines_lists_hold_only_text(tmp_path: Path, value: object) -> None:
 def test_json_lines_fast_and_exact_readings_agree(tmp_path: Path) -> None:
     """Valid files take Polars' reader; it must give what the line-by-line reading gives."""
     lines: list[dict[str, Any]] = [
-        {"person_id": "j1", "nationalities": ["VE", "CO", "VE"], "legal_hold": True, "sentence_remaining_months": 6.0},
-        {"person_id": "j2", "nationalities": " SV ;GT", "fear_found": [], "legal_hold": "False", "family_name": 7},
-        {"person_id": "j3", "nationalities": "HN", "date_of_birth": "2001-02-03", "transfer_consent": None},
+        {**person("j1"), "nationalities": ["VE", "CO", "VE"], "legal_hold": True, "sentence_remaining_months": 6.0},
+        {**person("j2"), "nationalities": " SV ;GT", "fear_found": [], "legal_hold": "False", "family_name": 7},
+        {**person("j3"), "nationalities": "HN", "date_of_birth": "2001-02-03", "transfer_consent": None},
+        {**person("j4"), "fear_found": None, "fear_screened": "none", "protection_countries": []},
     ]
     path = tmp_path / "people.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
@@ -537,3 +574,69 @@ def test_a_failed_write_leaves_no_file_behind(tmp_path: Path) -> None:
     with pytest.raises(Exception):  # noqa: B017 - Polars' own error type for this varies
         write_frame(unwritable, target)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- format v2: empty is unknown, every field present -----------------------------------------------
+
+
+def _honduran_violent_felon(person_id: str = "p2") -> dict[str, str]:
+    return person(person_id, nationalities="HN", conviction="violent_felony", sentence_remaining_months="36")
+
+
+def test_a_csv_row_cut_short_is_refused_by_row_and_first_missing_column(tmp_path: Path) -> None:
+    """The legal review's case: a row cut after pending_charges read as a clean record."""
+    path = write_csv(tmp_path / "people.csv", [person("p1"), _honduran_violent_felon()])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cut_at = PERSON_COLUMNS.index("pending_charges") + 1
+    lines[2] = ",".join(lines[2].split(",")[:cut_at])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (error,) = read_errors(path)
+    assert (error.row, error.column) == (2, "sentence_remaining_months")
+    assert error.reason.startswith("has 16 fields, the header has 20")
+    assert "sentence_remaining_months, gang, gang_basis, transfer_consent missing" in error.reason
+
+
+def test_a_row_whose_last_cell_is_empty_but_present_is_read(tmp_path: Path) -> None:
+    df = read_people(write_csv(tmp_path / "people.csv", [person("p1", transfer_consent="")]))
+    assert df["transfer_consent"].to_list() == [None]
+
+
+def test_a_v1_file_reads_with_its_empty_cells_as_unknown(tmp_path: Path) -> None:
+    """v1 wrote "none" as an empty cell in four columns: read today, those facts are unknown."""
+    v1 = _honduran_violent_felon() | dict.fromkeys(
+        ("protection_countries", "fear_screened", "fear_found", "sentence_remaining_months"), ""
+    )
+    df = read_people(write_csv(tmp_path / "people.csv", [v1]))
+    facts = df.select("protection_countries", "fear_screened", "fear_found", "sentence_remaining_months").row(0)
+    assert facts == (None, None, None, None)
+    from accord.core.screening import explain
+
+    decision = explain(df, "us-sv-2025", dt.date(2025, 3, 1))
+    assert decision.outcome != "eligible"
+    assert {"us/serving-sentence", "us/fear", "us/third-country-notice"} <= {r.rule_id for r in decision.failing}
+
+
+def test_none_is_written_for_an_empty_list_and_read_back(tmp_path: Path) -> None:
+    df = people_from_dicts([person("p1", fear_found="none", protection_countries="")])
+    path = tmp_path / "people.csv"
+    write_people(df, path)
+    row = next(csv.DictReader(path.open(encoding="utf-8")))
+    assert (row["fear_found"], row["protection_countries"], row["sentence_remaining_months"]) == ("none", "", "0")
+    assert_frame_equal(read_people(path), df)
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "reason"),
+    [
+        ({"gang": "none", "gang_basis": "allegation"}, "gang_basis", "gang is none"),
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth", "in the future"),
+        ({"date_of_birth": "1899-12-31"}, "date_of_birth", "before 1900"),
+        ({"fear_found": "none;VE"}, "fear_found", "cannot be listed with country codes"),
+        ({"nationalities": "none"}, "nationalities", "at least one nationality"),
+    ],
+)
+def test_a_record_that_contradicts_itself_is_refused(
+    tmp_path: Path, cells: dict[str, str], column: str, reason: str
+) -> None:
+    (error,) = read_errors(write_csv(tmp_path / "people.csv", [person("p1", **cells)]))
+    assert (error.row, error.column) == (1, column) and reason in error.reason

@@ -17,7 +17,9 @@ def test_the_rules_version_changes_when_a_rule_changes(tmp_path: Path, monkeypat
     version.rules_version.cache_clear()
     before = version.rules_version()
     rule = copy / "rules" / "us.py"
-    rule.write_text(rule.read_text().replace("A US citizen is never removed", "A US citizen is not removed"))
+    rule.write_text(
+        rule.read_text().replace("A US citizen or national is never removed", "A US citizen is not removed")
+    )
     version.rules_version.cache_clear()
     after = version.rules_version()
     version.rules_version.cache_clear()

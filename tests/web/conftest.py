@@ -103,3 +103,12 @@ def use_up_quota(person: Person, month: str, used: int, officer: User) -> Case:
         for _ in range(used)
     )
     return case
+
+
+# What a legal reviewer gives with an approval: the receiving state's legal basis to detain,
+# used only where a prison placement abroad asks for it (placement/legal-basis).
+BASIS = {"basis_kind": "court_order", "basis_reference": "Juzgado Especializado de Instrucción, Ref. 101-2025"}
+
+
+def options_for(step: str) -> dict[str, str]:
+    return BASIS if step == "approve" else {}

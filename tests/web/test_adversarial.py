@@ -35,7 +35,7 @@ from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.services import update_person
-from tests.web.conftest import CLEAN, PASSWORD
+from tests.web.conftest import BASIS, CLEAN, PASSWORD, options_for
 
 ACTOR = {
     "submit": "officer",
@@ -61,7 +61,7 @@ def walk(case_id: int, crew: dict[str, User], steps: tuple[str, ...], receiver: 
     case = Case.objects.get(pk=case_id)
     for step in steps:
         who = receiver if ACTOR[step] == "salvador" else ACTOR[step]
-        case = actions.take_step(case_id, step, user=crew[who], reason="checked")
+        case = actions.take_step(case_id, step, user=crew[who], reason="checked", **options_for(step))
     return case
 
 
@@ -119,8 +119,13 @@ def test_a_reception_case_that_becomes_a_prison_case_is_returned_and_then_holds_
     case = walk(open_case(person, "us-sv-2025", user=crew["officer"]).pk, crew, TO_ACCEPTED)
     assert (case.placement, cecot_places()) == ("reception", [])
     update_person(person, {"conviction": "violent_felony"}, user=crew["officer"], reason="conviction entered")
-    assert Case.objects.get(pk=case.pk).state == "approved"
-    moved = walk(case.pk, crew, ("refer", "accept", "schedule", "depart", "hand_over"))
+    # A prison placement now, which the approval never answered: back to the legal reviewer, who
+    # must record El Salvador's legal basis to detain before it can be referred again.
+    assert Case.objects.get(pk=case.pk).state == "legal_review"
+    with pytest.raises(actions.StepOptionError, match="legal basis"):
+        actions.approve(case.pk, user=crew["reviewer"], reason="conviction confirmed")
+    moved = walk(case.pk, crew, ("approve", "refer", "accept", "schedule", "depart", "hand_over"))
+    assert moved.referral["legal_basis"] == {"kind": "court_order", "reference": BASIS["basis_reference"]}  # type: ignore[index]
     assert (moved.placement, moved.referral["facility"], moved.referral["conviction"]) == (  # type: ignore[index]
         "prison",
         "cecot",
@@ -458,3 +463,55 @@ def test_a_participation_is_kept_for_every_preparer(crew: dict[str, User], make_
     walk(case.pk, crew, TO_ACCEPTED)
     acts = dict(Participation.objects.filter(case=case).values_list("user__username", "first_act"))
     assert acts == {"officer": "open", "salvador": "screen"}  # the approver prepared nothing
+
+
+# --- rules v2 on stored cases: the legal basis, options, and screening every open case again ------
+
+
+def test_a_prison_placement_is_approved_only_with_the_receiving_states_legal_basis(
+    crew: dict[str, User], make_person: Callable[..., Person], client: Client
+) -> None:
+    case = walk(
+        open_case(make_person("B1", conviction="felony"), "us-sv-2025", user=crew["officer"]).pk, crew, ("submit",)
+    )
+    assert "placement/legal-basis" in case.failing_rules.split(";")
+    with pytest.raises(actions.StepOptionError, match="basis_kind"):
+        actions.approve(case.pk, user=crew["reviewer"], reason="Salvadoran judgment on file")
+    with pytest.raises(actions.StepOptionError, match="basis_reference"):
+        actions.approve(case.pk, user=crew["reviewer"], reason="on file", basis_kind="conviction", basis_reference=" ")
+    assert Case.objects.get(pk=case.pk).state == "legal_review"  # refused, nothing changed
+    approved = actions.approve(
+        case.pk, user=crew["reviewer"], reason="on file", basis_kind="conviction", basis_reference="Sentencia 55-2019"
+    )
+    assert approved.legal_basis == {"kind": "conviction", "reference": "Sentencia 55-2019"}
+    event = history("case", str(case.pk))[-1]
+    assert (event.action, event.after["legal_basis"]) == ("case.approve", approved.legal_basis)  # type: ignore[index]
+    client.force_login(crew["officer"])
+    assert "a conviction in the receiving state: Sentencia 55-2019" in client.get(f"/cases/{case.pk}/").content.decode()
+    referred = walk(case.pk, crew, ("refer",))
+    assert referred.referral["legal_basis"] == approved.legal_basis  # type: ignore[index]
+    salvador = Client()
+    salvador.force_login(crew["salvador"])
+    assert "Legal basis to detain" in salvador.get(f"/cases/{case.pk}/").content.decode()
+    # A reception case needs none, and an option a step does not take is refused by name.
+    with pytest.raises(actions.StepOptionError, match="takes no option 'on'"):
+        actions.take_step(case.pk, "reject", user=crew["salvador"], reason="x", on=dt.date(2030, 1, 1))
+
+
+def test_rescreen_returns_what_the_new_rules_bar_and_reports_it(crew: dict[str, User], make_person: Callable) -> None:
+    """Cases screened under older rules (here: a pending order, eligible before rules v2) are
+    screened once more; the command says how many changed, how, and by which rule."""
+    accepted = walk(open_case(make_person("R1"), "us-sv-2025", user=crew["officer"]).pk, crew, TO_ACCEPTED)
+    quiet = open_case(make_person("R2"), "us-sv-2025", user=crew["officer"])
+    Person.objects.filter(person_id="R1").update(removal_order="pending")  # as stored before rules v2 barred it
+    result = CliRunner().invoke(app, ["rescreen"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "2 open cases screened again; 1 changed." in text
+    assert "eligible │ barred │ 1" in text and "us/final-order │ 1" in text
+    assert "Returned: 1 to blocked" in text
+    stored = Case.objects.get(pk=accepted.pk)
+    assert (stored.state, stored.outcome) == ("blocked", "barred")
+    last = history("case", str(accepted.pk))[-1]
+    assert (last.action, last.actor, last.actor_role) == ("case.block", "accord rescreen", "maintenance")
+    assert Case.objects.get(pk=quiet.pk).state == "screened"

@@ -20,7 +20,7 @@ from accord.cases.actions import minimum_record
 from accord.cases.models import Case, State
 from accord.cases.services import open_case
 from accord.people.models import Person
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import BASIS, PASSWORD
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -240,7 +240,7 @@ def test_search_by_family_name_then_read_why_a_us_citizen_is_never_removed(
     citizen = rule_row(section, "us/citizen")
     expect(citizen).to_be_visible()
     expect(citizen.locator("td").nth(1)).to_have_text("barred")
-    expect(citizen.locator("td").nth(2)).to_contain_text("A US citizen is never removed")
+    expect(citizen.locator("td").nth(2)).to_contain_text("A US citizen or national is never removed")
     expect(citizen.locator("td").nth(3)).to_contain_text("8 U.S.C. §1101(a)(3)")
     browse.shoot("person-us-sv-2025-open")
     citizen.scroll_into_view_if_needed()
@@ -464,12 +464,16 @@ def switch_user(browse: Browser, username: str) -> None:
     browse.log_in(username)
 
 
-def take(browse: Browser, case_id: int, label: str, reason: str = "") -> Page:
-    """Press a step's button on the case page (filling its reason) and land on the case page again."""
+def take(browse: Browser, case_id: int, label: str, reason: str = "", basis: tuple[str, str] | None = None) -> Page:
+    """Press a step's button on the case page (filling its reason, and for an approval of a prison
+    placement the receiving state's legal basis) and land on the case page again."""
     page = browse.visit(f"/cases/{case_id}/")
     form = page.locator("form.step").filter(has=page.get_by_role("button", name=label))
     if reason:
         form.get_by_label(re.compile("Reason")).fill(reason)
+    if basis:
+        form.get_by_label(re.compile("legal basis to detain")).select_option(basis[0])
+        form.get_by_label(re.compile("Its reference")).fill(basis[1])
     with page.expect_navigation():
         form.get_by_role("button", name=label).click()
     browse.checked()
@@ -490,8 +494,16 @@ def test_a_case_moves_through_four_hands_each_seeing_only_their_steps(
     queue = browse.visit("/cases/queue/")
     expect(queue.locator("table.cases tbody")).to_contain_text("PÉREZ")
     expect(queue.locator("ul.counts")).to_have_text("legal review: 1")
-    page = take(browse, case.pk, "Approve", reason="Notice served 2025-03-01; no fear claim made")
+    # A prison placement abroad: the reviewer must name El Salvador's own ground to detain.
+    page = take(
+        browse,
+        case.pk,
+        "Approve",
+        reason="Notice served 2025-03-01; no fear claim made",
+        basis=("court_order", "Juzgado Especializado, Ref. 77-2025"),
+    )
     expect(page.locator("dl.record").first).to_contain_text("Approved by")
+    expect(page.locator("dl.record").first).to_contain_text("an order of a court of the receiving state: Juzgado")
 
     switch_user(browse, "officer")
     page = take(browse, case.pk, "Refer to the receiving state")
@@ -531,7 +543,7 @@ def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
     reviewer2 = User.objects.create_user(username="reviewer2", password=PASSWORD, role="legal_reviewer")
     for step, user in [("submit", "officer"), ("refer", "officer"), ("accept", "salvador"), ("schedule", "officer")]:
         if step == "refer":
-            actions.approve(case.pk, user=reviewer2, reason="Third-country notice served")
+            actions.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
         actions.take_step(case.pk, step, user=users[user])
     order = tmp_path / "stay-order.pdf"
     order.write_bytes(b"%PDF-1.4 stay of removal")
@@ -564,7 +576,7 @@ def test_the_facility_records_a_release_and_the_place_goes_to_the_first_in_line(
     for pid in ("P303", "P304"):
         case = open_case(make_person(pid, nationalities="VE", conviction="felony"), "us-sv-2025", user=users["officer"])
         actions.submit(case.pk, user=users["officer"])
-        actions.approve(case.pk, user=reviewer2, reason="Third-country notice served")
+        actions.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
         actions.refer(case.pk, user=users["officer"])
         cases.append(case)
     inside, waiting = cases

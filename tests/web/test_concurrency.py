@@ -33,6 +33,7 @@ from accord.facilities.models import Facility
 from accord.holds.services import file_hold
 from accord.people.models import Person
 from accord.people.services import import_people
+from tests.web.conftest import options_for
 
 from .conftest import CLEAN, closed_case
 
@@ -58,7 +59,7 @@ def referred_cases(people: Iterable[Person], crew: dict[str, User]) -> list[int]
     for person in people:
         case = open_case(person, "us-sv-2025", user=crew["officer"])
         for step, who in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
-            case = actions.take_step(case.pk, step, user=crew[who], reason="tested")
+            case = actions.take_step(case.pk, step, user=crew[who], reason="tested", **options_for(step))
         assert case.state == "referred"
         ids.append(case.pk)
     return ids

@@ -363,3 +363,22 @@ def test_the_edit_page_saves_a_validated_change_with_its_reason(users: Any, make
     reviewer = Client()
     reviewer.force_login(users["reviewer"])
     assert reviewer.get("/people/E1/edit/").status_code == 403
+
+
+def test_the_import_template_is_v2_and_imports_as_it_is(users: dict[str, User], tmp_path: Path) -> None:
+    client = Client()
+    client.force_login(users["officer"])
+    template = client.get("/people/import/template.csv")
+    assert template.status_code == 200 and template["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(template.content.decode().splitlines()))
+    assert (rows[0]["fear_found"], rows[0]["sentence_remaining_months"], rows[0]["legal_hold"]) == (
+        "none",
+        "0",
+        "false",
+    )
+    assert (rows[1]["fear_found"], rows[1]["sentence_remaining_months"], rows[1]["legal_hold"]) == ("", "", "")
+    response = upload(users["officer"], "people.csv", template.content)
+    assert "2 created" in response.content.decode()
+    known, unknown = Person.objects.order_by("person_id")
+    assert (known.fear_found, known.sentence_remaining_months) == ([], 0)
+    assert (unknown.fear_found, unknown.sentence_remaining_months) == (None, None)

@@ -43,7 +43,7 @@ from accord.core.workflow import REFERRED
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold
 from accord.people.models import Person
-from tests.web.conftest import CLEAN
+from tests.web.conftest import CLEAN, options_for
 
 # --- the bars -----------------------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ BARS = [
     Bar(
         "us-citizen",
         "us/citizen",
-        "A US citizen is never removed",
+        "A US citizen or national is never removed",
         SV_FELON,
         {"status": "citizen"},
         {"status": "citizen"},
@@ -259,7 +259,7 @@ def cli(tokens: dict[str, str]) -> Cli:
 def walk(case_id: int, staff: dict[str, User], steps: tuple[str, ...]) -> Case:
     case = Case.objects.get(pk=case_id)
     for step in steps:
-        case = actions.take_step(case_id, step, user=staff[ACTOR[step]], reason="checked")
+        case = actions.take_step(case_id, step, user=staff[ACTOR[step]], reason="checked", **options_for(step))
     return case
 
 
@@ -272,7 +272,13 @@ def barred_case(bar: Bar, stage: str, staff: dict[str, User], make_person: Calla
         return case
     person = make_person(pid, **bar.base)
     case = open_case(person, "us-sv-2025", user=staff["officer"])
-    assert (case.state, case.outcome, case.placement) == ("screened", "eligible", "prison")
+    # Movable but for the receiving state's legal basis to detain, which the approval records.
+    assert (case.state, case.outcome, case.placement, case.failing_rules) == (
+        "screened",
+        "review",
+        "prison",
+        "placement/legal-basis",
+    )
     case = walk(case.pk, staff, REACHED_BY[stage])
     assert case.state == stage
     if stage == "accepted":
@@ -478,7 +484,10 @@ def test_a_case_on_hold_takes_no_step_over_the_api(staff: dict[str, User], held:
     actions.withdraw(held.pk, user=staff["officer"], reason="superseded")
     response = api.client("officer").post("/cases", json={"person_id": "H1", "agreement_id": "us-sv-2025"})
     assert response.status_code == 201, response.text
-    assert (response.json()["state"], response.json()["failing_rules"]) == ("blocked", ["us/legal-hold"])
+    assert (response.json()["state"], response.json()["failing_rules"]) == (
+        "blocked",
+        ["us/legal-hold", "placement/legal-basis"],
+    )
 
 
 def test_a_new_case_for_a_person_with_a_hold_opens_blocked(
@@ -490,7 +499,7 @@ def test_a_new_case_for_a_person_with_a_hold_opens_blocked(
     assert response.status_code == 302
     new = Case.objects.exclude(pk=held.pk).get()
     assert response.url == f"/cases/{new.pk}/"
-    assert (new.state, new.outcome, new.failing_rules) == ("blocked", "barred", "us/legal-hold")
+    assert (new.state, new.outcome, new.failing_rules) == ("blocked", "barred", "us/legal-hold;placement/legal-basis")
     assert cli.step("officer", new.pk, "submit").outcome == "refused"
     assert Case.objects.get(pk=new.pk).state == "blocked"
 

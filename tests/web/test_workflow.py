@@ -28,7 +28,7 @@ from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.services import update_person
-from tests.web.conftest import use_up_quota
+from tests.web.conftest import options_for, use_up_quota
 
 # A Venezuelan felon: El Salvador's agreement places him in CECOT (a prison place is reserved).
 FELON = {"nationalities": "VE", "conviction": "felony"}
@@ -54,7 +54,7 @@ def walk(case: Case, crew: dict[str, User], *steps: str) -> Case:
         "close": "officer",
     }
     for step in steps:
-        case = actions.take_step(case.pk, step, user=crew[actor[step]], reason="tested")
+        case = actions.take_step(case.pk, step, user=crew[actor[step]], reason="tested", **options_for(step))
     return case
 
 
@@ -306,7 +306,7 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
     for i in range(3):
         case = open_case(make_person(f"MX{i}", nationalities="VE"), "us-mx-chnv", user=crew["officer"], day=day)
         for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
-            case = actions.take_step(case.pk, step, user=crew[user], reason="tested", day=day)
+            case = actions.take_step(case.pk, step, user=crew[user], reason="tested", day=day, **options_for(step))
         cases.append(case)
     use_up_quota(make_person("MXF"), "2024-06", 29_999, crew["officer"])  # people admitted, since moved on
     last = actions.accept(cases[0].pk, user=mexico, day=day)
@@ -407,7 +407,7 @@ def test_a_quota_acceptance_given_back_goes_to_the_first_waiting_in_that_month(
     for i in range(2):
         case = open_case(make_person(f"MQ{i}", nationalities="CU"), "us-mx-chnv", user=crew["officer"])
         for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
-            case = actions.take_step(case.pk, step, user=crew[user], reason="tested")
+            case = actions.take_step(case.pk, step, user=crew[user], reason="tested", **options_for(step))
         cases.append(case)
     use_up_quota(make_person("MQF"), "2024-06", 29_999, crew["officer"])
     accepted, waiting = (actions.accept(c.pk, user=mexico) for c in cases)
@@ -428,7 +428,7 @@ def test_a_case_blocked_after_approval_starts_over_and_needs_a_new_approval(
     blocked = Case.objects.get(pk=case.pk)
     assert (blocked.state, blocked.approved_by) == ("blocked", None)  # a bar voids the approval
     update_person(
-        person, {"status": "undocumented", "removal_order": "pending"}, user=crew["officer"], reason="error corrected"
+        person, {"status": "undocumented", "removal_order": ""}, user=crew["officer"], reason="error corrected"
     )
     case = actions.rescreen(case.pk, user=crew["officer"])
     assert (case.state, case.outcome) == ("screened", "review")

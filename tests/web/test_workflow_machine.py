@@ -77,7 +77,7 @@ from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person
 from accord.people.services import update_person
-from tests.web.conftest import use_up_quota
+from tests.web.conftest import options_for, use_up_quota
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +206,7 @@ class Workflow(RuleBasedStateMachine):
     def take_step(self, case: int, step: Step, actor: str, reason: str) -> None:
         self.attempt(
             f"{actor} {step.value} case {case}",
-            lambda: actions.take_step(case, step.value, user=self.crew[actor], reason=reason),
+            lambda: actions.take_step(case, step.value, user=self.crew[actor], reason=reason, **options_for(step)),
         )
 
     @rule(case=cases, picks=st.lists(st.integers(0, 99), min_size=1, max_size=8))
@@ -227,7 +227,7 @@ class Workflow(RuleBasedStateMachine):
             done = self.attempt(
                 f"{actor} {step.value} case {case} (offered)",
                 lambda actor=actor, step=step: actions.take_step(
-                    case, step.value, user=self.crew[actor], reason="tested"
+                    case, step.value, user=self.crew[actor], reason="tested", **options_for(step)
                 ),
             )
             if done is not None:
@@ -265,6 +265,8 @@ class Workflow(RuleBasedStateMachine):
         names the token's owner."""
         events = AuditEvent.objects.count()
         args = ["case", "step", str(case), step.value, "--reason", "tested"]
+        for name, value in options_for(step).items():
+            args += [f"--{name.replace('_', '-')}", value]
         result = CliRunner().invoke(app, args, env={"ACCORD_TOKEN": type(self).tokens[actor]})
         note(f"cli: {actor} {step.value} case {case}: exit {result.exit_code}")
         assert result.exit_code in (0, 1), result.output
@@ -421,6 +423,7 @@ class Workflow(RuleBasedStateMachine):
             "clause": case.clause_id or None,
             "facility": self.facility_of(case),
             "conviction": p.conviction if case.placement == "prison" else None,
+            "legal_basis": case.legal_basis if case.placement == "prison" else None,
         }
 
     def person(self, i: int) -> Person:

@@ -44,7 +44,7 @@ from accord.audit.selectors import verify_chain
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import current_usage, live_reservation, occupancy, waitlist_position
 from accord.cases import policy
-from accord.cases.actions import Refused, next_steps, take_step
+from accord.cases.actions import Refused, StepOptionError, next_steps, take_step
 from accord.cases.models import Case
 from accord.cases.selectors import (
     CaseFilters,
@@ -142,6 +142,12 @@ def _unknown_agreement(request: HttpRequest, exc: UnknownAgreementError) -> Http
 
 @api.exception_handler(FilterError)
 def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    return _error(request, 422, str(exc), exc.field)
+
+
+@api.exception_handler(StepOptionError)
+def _bad_option(request: HttpRequest, exc: StepOptionError) -> HttpResponse:
+    """A step option wrong or not taken: bad input (422), nothing changed."""
     return _error(request, 422, str(exc), exc.field)
 
 
@@ -309,6 +315,7 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
             "next_steps": [_step_out(t) for t in next_steps(case, user)],
             "reservation": _reservation_out(reservation) if reservation else None,
             "referral": case.referral,
+            "legal_basis": case.legal_basis,
             "scheduled_for": case.scheduled_for,
             "state_reason": policy.shown_reason(user, case),
         }
@@ -346,6 +353,7 @@ def _referral_out(case: Case, user: User, detail: bool) -> dict[str, Any]:
             "next_steps": [_step_out(t) for t in next_steps(case, user)],
             "reservation": _reservation_out(reservation) if reservation else None,
             "referral": case.referral,
+            "legal_basis": (case.referral or {}).get("legal_basis"),
             "scheduled_for": None if returned else case.scheduled_for,
             "state_reason": RETURNED_NOTICE.format(case=case.pk) if returned else policy.shown_reason(user, case),
         }
@@ -413,7 +421,7 @@ def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
     200 with the case still ``referred`` and a ``reservation.waitlist_position``."""
     user = _user(request)
     get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
-    options = {"on": body.on} if body.on else {}
+    options = {"on": body.on, "basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
     done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
     return _case_out(get_case(user, done.pk), user, detail=True)
 

@@ -61,10 +61,12 @@ class PersonOut(Schema):
 
 
 class PersonWithProtectionOut(PersonOut):
+    """Country lists: [] is none, null unknown (format v2)."""
+
     protection: str | None
-    protection_countries: list[str]
-    fear_screened: list[str]
-    fear_found: list[str]
+    protection_countries: list[str] | None
+    fear_screened: list[str] | None
+    fear_found: list[str] | None
 
 
 class RuleResultOut(Schema):
@@ -177,6 +179,7 @@ class ReservationOut(Schema):
 
 class CaseDetailOut(CaseOut):
     explanation: list[RuleResultOut]
+    legal_basis: dict[str, str] | None
     next_steps: list[StepOut]
     reservation: ReservationOut | None
     referral: dict[str, Any] | None
@@ -187,7 +190,13 @@ class CaseDetailOut(CaseOut):
 class StepIn(Schema):
     step: Annotated[str, StringConstraints(max_length=32)]
     reason: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul)] = ""
-    on: dt.date | None = None  # the move date, for "schedule"
+    on: dt.date | None = Field(None, description='The move date, for "schedule".')
+    basis_kind: Text = Field(
+        "",
+        description='For "approve" of a prison placement abroad: the receiving state\'s legal basis to detain '
+        "(conviction, charge or court_order).",
+    )
+    basis_reference: Text = Field("", description="The reference of that conviction, charge or order.")
 
 
 class EventOut(Schema):

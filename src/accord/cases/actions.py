@@ -33,7 +33,7 @@ from accord.audit.services import record
 from accord.capacity import services as places
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import occupies_place
-from accord.cases.models import Case, Participation, State
+from accord.cases.models import Case, LegalBasis, Participation, State
 from accord.cases.policy import (
     receiving_officer_may_see,
     refusal_rows,
@@ -50,6 +50,12 @@ from accord.people.models import Person
 STARTING_OVER = frozenset({State.SCREENED, State.BLOCKED})
 # Review points that reservations answer (a full facility, a used-up quota): the waitlist, not a lawyer.
 ANSWERED_BY_WAITLIST = frozenset({"capacity", "quota"})
+LEGAL_BASIS = "placement/legal-basis"
+# The options each step takes, beyond its reason (the form, API body or command line may give no other).
+STEP_OPTIONS: dict[Step, frozenset[str]] = {
+    Step.APPROVE: frozenset({"basis_kind", "basis_reference"}),
+    Step.SCHEDULE: frozenset({"on"}),
+}
 
 
 class Refused(CaseError):
@@ -79,6 +85,15 @@ class Verdict:
     cause: str  # "barred", "review" (unanswered review points after approval) or "record" (referral stale)
     rule_ids: frozenset[str] = frozenset()
     fields: tuple[str, ...] = ()
+
+
+class StepOptionError(CaseError):
+    """An option a step needs, given wrong, or one the step does not take (``field`` names it):
+    bad input, refused before anything is read or changed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if not message.startswith(field) else message)
+        self.field = field
 
 
 class _MustReturn(Exception):
@@ -127,10 +142,14 @@ def send_back(case: Case, user: User, reason: str, day: dt.date | None) -> Case:
 
 
 @_step(Step.APPROVE)
-def approve(case: Case, user: User, reason: str, day: dt.date | None) -> Case:
+def approve(
+    case: Case, user: User, reason: str, day: dt.date | None, basis_kind: str = "", basis_reference: str = ""
+) -> Case:
     """Four eyes over the whole history: the approver never opened, screened or submitted the case,
     at any time and in any role. Review points (unknown facts, cases the law leaves to judgement)
-    need the reviewer's written reason."""
+    need the reviewer's written reason; a prison placement abroad (placement/legal-basis) needs
+    the receiving state's own legal basis to detain, named with a reference, which the referral
+    carries and the audit log keeps."""
     if took_part(case, user):
         raise Refused("Four eyes: a legal reviewer who never opened, screened or submitted this case must approve it")
     result = _screen_or_return(case, None, day)
@@ -140,9 +159,27 @@ def approve(case: Case, user: User, reason: str, day: dt.date | None) -> Case:
             "Approval with open review points needs a written reason: " + ", ".join(sorted(reviews)),
             refusal_rows(result, user, reviews),
         )
+    case.legal_basis = _legal_basis(basis_kind, basis_reference) if LEGAL_BASIS in reviews else None
     case.approved_by, case.approval_reason = user, reason.strip()
     case.acknowledged_reviews = ";".join(sorted(reviews))
     return _finish(case, Step.APPROVE, user, reason)
+
+
+def _legal_basis(kind: str, reference: str) -> dict[str, str]:
+    """The receiving state's ground to detain, as the approver names it; refused when missing."""
+    reference = reference.strip()
+    if kind not in LegalBasis.values:
+        choices = "; ".join(f"{value} ({label})" for value, label in LegalBasis.choices)
+        raise StepOptionError(
+            "basis_kind",
+            f"placement/legal-basis: a prison placement abroad needs the receiving state's legal basis to detain: {choices}",
+        )
+    if not reference or len(reference) > 200 or any(ord(c) < 32 for c in reference):
+        raise StepOptionError(
+            "basis_reference",
+            "placement/legal-basis: give the reference of that conviction, charge or order (1 to 200 printable characters)",
+        )
+    return {"kind": kind, "reference": reference}
 
 
 @_step(Step.REFER)
@@ -251,13 +288,20 @@ STEPS: dict[Step, Callable[..., Case]] = {
 }
 
 
-def take_step(case_id: int, step: str, *, user: User, reason: str = "", **options: Any) -> Case:
-    """The step named by a form, an API body or a command line."""
+def take_step(
+    case_id: int, step: str, *, user: User, reason: str = "", day: dt.date | None = None, **options: Any
+) -> Case:
+    """The step named by a form, an API body or a command line, screened on ``day`` (default today).
+    Options the step does not take are refused by name (empty ones are ignored: a form sends every
+    field it shows)."""
     try:
         chosen = transition(step)
     except ValueError as err:
-        raise CaseError(str(err)) from None
-    return STEPS[chosen.step](case_id, user=user, reason=reason, **options)
+        raise StepOptionError("step", str(err)) from None
+    given = {name: value for name, value in options.items() if value not in (None, "")}
+    for name in sorted(set(given) - STEP_OPTIONS.get(chosen.step, frozenset())):
+        raise StepOptionError(name, f"the {chosen.step.value} step takes no option {name!r}")
+    return STEPS[chosen.step](case_id, user=user, reason=reason, day=day, **given)
 
 
 def next_steps(case: Case, user: User) -> list[Transition]:
@@ -312,15 +356,29 @@ def review_open_cases(person: Person, *, actor: User | None, reason: str, day: d
     screening brought up to date. Runs inside the caller's transaction, with the person locked."""
     returned = []
     for case in _locked_cases(person, (*NOT_YET_MOVED, State.ON_HOLD)):
-        case.before = _snapshot(case)  # type: ignore[attr-defined]
-        result = _apply_screening(case, screen_person(person, case.agreement_id, day))
-        verdict = None if case.state == State.ON_HOLD else _verdict(case, result)
-        if verdict is not None:
-            returned.append(_return(case, verdict, actor, reason))
-        elif _snapshot(case) != case.before:  # type: ignore[attr-defined]
-            # "case.update", not the officer's own "case.rescreen" step: nobody prepared the case by editing.
-            _finish(case, "update", actor, reason, target=State(case.state))
+        if review_case(case, actor=actor, reason=reason, day=day) is not None:
+            returned.append(case)
     return returned
+
+
+def review_case(case: Case, *, actor: User | None, reason: str, day: dt.date | None = None) -> Verdict | None:
+    """Screen one locked case again and act on it: returned when it no longer stands (see
+    ``_verdict``; a held or blocked case only has its screening brought up to date), else the
+    new screening kept, logged as "case.update" when anything changed. Returns the verdict acted on."""
+    case.before = _snapshot(case)  # type: ignore[attr-defined]
+    result = _apply_screening(case, screen_person(case.person, case.agreement_id, day))
+    verdict = None if case.state in (State.ON_HOLD, State.BLOCKED) else _verdict(case, result)
+    if verdict is not None:
+        _return(case, verdict, actor, reason)
+    elif _snapshot(case) != case.before:  # type: ignore[attr-defined]
+        # "case.update", not the officer's own "case.rescreen" step: nobody prepared the case by editing.
+        _finish(case, "update", actor, reason, target=State(case.state))
+    return verdict
+
+
+def lock_case(case_id: int) -> Case:
+    """The case locked for a use case outside this module (its person first, then the case)."""
+    return _lock(case_id)
 
 
 # --- returning a case ---------------------------------------------------------------------------------
@@ -348,6 +406,7 @@ def _return(case: Case, verdict: Verdict, actor: User | None, reason: str) -> Ca
     case.scheduled_for = None
     if verdict.target == State.LEGAL_REVIEW:  # the approval did not answer what is open now
         case.approved_by, case.approval_reason, case.acknowledged_reviews = None, "", ""
+        case.legal_basis = None
     action = "block" if verdict.target == State.BLOCKED else "return"
     return _finish(
         case, action, actor, f"{_why(verdict)}: {reason}" if reason else _why(verdict), target=verdict.target
@@ -434,6 +493,7 @@ def _finish(case: Case, step: str, actor: User | None, reason: str, *, target: S
     if case.state in STARTING_OVER:  # sent back, blocked, or resumed after a hold: review it again
         case.submitted_by = case.approved_by = None
         case.acknowledged_reviews = case.approval_reason = ""
+        case.legal_basis = None
     case.state_reason = reason.strip()[:1000]
     case.state_changed_at = timezone.now()
     case.save()
@@ -458,6 +518,7 @@ def _snapshot(case: Case) -> dict[str, object]:
         "failing_rules": case.failing_rules,
         "screened_on": str(case.screened_on),
         "data_version": case.data_version,
+        "legal_basis": case.legal_basis,
     }
 
 
@@ -486,16 +547,16 @@ def _refuse_on_move_day(case: Case, result: Explanation, user: User) -> None:
         barred = {r.rule_id for r in result.failing if r.result.label == "barred"}
         rows = refusal_rows(result, user, barred)
         raise Refused(f"Refused: the person would be barred on {result.date}: " + _summary(rows), rows)
-    if new := _unanswered(case, result):
-        rows = refusal_rows(result, user, new)
-        raise Refused(
-            f"Refused: review points on {result.date} that no legal reviewer answered: " + _summary(rows), rows
-        )
     changed = referral_changes(case, placement=result.reported_placement or "", clause_id=result.clause_id or "")
     if changed:
         raise Refused(
             f"Refused: on {result.date} the record would differ from what the receiving state accepted "
             f"({', '.join(changed)}); schedule an earlier day, or refer the case again on that day"
+        )
+    if new := _unanswered(case, result):
+        rows = refusal_rows(result, user, new)
+        raise Refused(
+            f"Refused: review points on {result.date} that no legal reviewer answered: " + _summary(rows), rows
         )
 
 
@@ -535,10 +596,12 @@ def _note_part(case: Case, user: User, act: str) -> None:
 def minimum_record(case: Case) -> dict[str, Any]:
     """What the receiving state needs to identify and place the person, and nothing more:
     no protection, fear, status or removal-order facts."""
-    return _minimum_record(case.person, case.agreement_id, case.placement, case.clause_id)
+    return _minimum_record(case.person, case.agreement_id, case.placement, case.clause_id, case.legal_basis)
 
 
-def _minimum_record(person: Person, agreement_id: str, placement: str, clause_id: str) -> dict[str, Any]:
+def _minimum_record(
+    person: Person, agreement_id: str, placement: str, clause_id: str, legal_basis: dict[str, str] | None
+) -> dict[str, Any]:
     return {
         "person_id": person.person_id,
         "family_name": person.family_name,
@@ -550,6 +613,8 @@ def _minimum_record(person: Person, agreement_id: str, placement: str, clause_id
         "clause": clause_id or None,
         "facility": _facility_code(agreement_id, placement, clause_id),
         "conviction": person.conviction if placement == "prison" else None,
+        # The ground the receiving state holds a person in prison on, in its own law.
+        "legal_basis": legal_basis if placement == "prison" else None,
     }
 
 
@@ -561,6 +626,7 @@ def referral_changes(case: Case, *, placement: str | None = None, clause_id: str
         case.agreement_id,
         case.placement if placement is None else placement,
         case.clause_id if clause_id is None else clause_id,
+        case.legal_basis,
     )
     sent = case.referral or {}
     return [k for k in now if sent.get(k) != now[k]]

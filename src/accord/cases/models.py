@@ -64,6 +64,11 @@ class Case(models.Model):
     # a later step is refused when screening raises any other.
     acknowledged_reviews = models.CharField(max_length=1000, blank=True, default="")
     approval_reason = models.TextField(blank=True, default="")
+    # The receiving state's own ground to detain, recorded by the approving legal reviewer for a
+    # prison placement abroad (placement/legal-basis): {"kind", "reference"}; None otherwise.
+    legal_basis: models.JSONField[dict[str, str] | None, dict[str, str] | None] = models.JSONField(
+        null=True, blank=True
+    )
     held_from = models.CharField(max_length=16, blank=True, default="", help_text="The state a hold interrupted.")
     referral: models.JSONField[dict[str, Any] | None, dict[str, Any] | None] = models.JSONField(
         null=True, blank=True, help_text="The minimum record sent to the receiving state."
@@ -93,9 +98,29 @@ class Case(models.Model):
         return f"Case {self.pk}: {self.person.person_id} under {self.agreement_id}"
 
     @property
+    def legal_basis_label(self) -> str:
+        """The recorded legal basis in words ("an order of a court of the receiving state: No. 12")."""
+        return basis_label(self.legal_basis)
+
+    @property
     def held_from_label(self) -> str:
         """The state a hold interrupted, as a reader says it ("legal review")."""
         return State(self.held_from).label if self.held_from else ""
+
+
+class LegalBasis(models.TextChoices):
+    """What the receiving state holds the person on, in its own law."""
+
+    CONVICTION = "conviction", "a conviction in the receiving state"
+    CHARGE = "charge", "a criminal charge pending in the receiving state"
+    COURT_ORDER = "court_order", "an order of a court of the receiving state"
+
+
+def basis_label(basis: dict[str, str] | None) -> str:
+    if not basis:
+        return ""
+    kind = LegalBasis(basis["kind"]).label if basis.get("kind") in LegalBasis.values else basis.get("kind", "")
+    return f"{kind}: {basis.get('reference', '')}"
 
 
 class Participation(models.Model):

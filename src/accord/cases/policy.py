@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import PROTECTION_RULES, Can, can
-from accord.cases.models import REFERRED_STATES, Case, Participation
+from accord.cases.models import REFERRED_STATES, Case, Participation, basis_label
 from accord.core.screening import Explanation
 from accord.core.workflow import RETURNED, RETURNED_LABEL, seen_by_receiving_state
 
@@ -79,6 +79,7 @@ def referral_view(case: Case) -> dict[str, Any]:
         "clause": sent.get("clause") or "",
         "facility": sent.get("facility"),
         "conviction": sent.get("conviction"),
+        "legal_basis": basis_label(sent.get("legal_basis")),
     }
 
 

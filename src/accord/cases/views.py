@@ -12,7 +12,7 @@ from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, can, redact_explanation, require
 from accord.capacity.selectors import latest_reservation, live_reservation, waitlist_position
 from accord.cases import actions, policy
-from accord.cases.models import Case, Outcome, State
+from accord.cases.models import Case, LegalBasis, Outcome, State
 from accord.cases.selectors import (
     CaseFilters,
     FilterError,
@@ -112,6 +112,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         }
         return render(request, "cases/detail_receiving.html", context)
     context |= {
+        "needs_basis": actions.LEGAL_BASIS in case.failing_rules.split(";"),
+        "basis_kinds": LegalBasis.choices,
         "explanation": redact_explanation(user, case.explanation),
         "history": case_history(user, case),
         "sees_record": can(user, Can.VIEW_PEOPLE),
@@ -127,7 +129,9 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     case = get_case(user, case_id)
     step = request.POST.get("step", "")
-    options = {}
+    options: dict[str, object] = {}
+    if step == "approve":
+        options = {k: request.POST.get(k, "") for k in ("basis_kind", "basis_reference")}
     if step == "schedule" and request.POST.get("on"):
         try:
             options["on"] = dt.date.fromisoformat(request.POST["on"])

@@ -252,6 +252,35 @@ class Policy(_Strict):
         return self
 
 
+class CourtOrder(Period):
+    """A court's order that changes what a rule decides while it is in force (dated data: a new
+    order, a stay or a vacatur is a new entry or a new ``end``, never a change of code)."""
+
+    id: str
+    court: str
+    docket: str
+    rule: str  # the rule the order binds
+    requires: str  # what it requires, in words shown in the rule's reason
+    citation: str
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_start(self) -> CourtOrder:
+        if self.start is None:
+            raise ValueError("a court order needs the date it took effect (start)")
+        return self
+
+
+class OnwardReturn(Period):
+    """A receiving state recorded as sending people on to another country (a chain refoulement
+    risk, CAT Committee General Comment No. 4 (2017) ¶12), with the report it rests on."""
+
+    receiving_state: Country
+    returns_to: list[Country]
+    reference: str  # publisher (or record) and date: a fact reported after the seed sources
+    note: str | None = None
+
+
 class LawParameter(_Strict):
     value: float
     unit: str
@@ -265,13 +294,19 @@ class Ruleset(_Strict):
     rules: list[RuleInfo]
     parameters: dict[str, LawParameter] = {}
     policies: dict[str, Policy] = {}
+    court_orders: list[CourtOrder] = []
+    onward_returns: list[OnwardReturn] = []
 
     @model_validator(mode="after")
     def _policies_exist(self) -> Ruleset:
         _unique("rules", [r.id for r in self.rules])
+        _unique("court_orders", [o.id for o in self.court_orders])
         for rule in self.rules:
             if rule.policy and rule.policy not in self.policies:
                 raise ValueError(f"rule {rule.id} names policy {rule.policy!r}, not defined")
+        for order in self.court_orders:
+            if order.rule not in {r.id for r in self.rules}:
+                raise ValueError(f"court order {order.id} binds rule {order.rule!r}, not in this ruleset")
         return self
 
 
@@ -328,6 +363,19 @@ class Dataset:
             if name in ruleset.policies:
                 return ruleset.policies[name]
         raise KeyError(name)
+
+    def court_orders_for(self, rule_id: str, day: dt.date) -> list[CourtOrder]:
+        """The court orders binding a rule on a day."""
+        return [o for r in self.rulesets.values() for o in r.court_orders if o.rule == rule_id and o.contains(day)]
+
+    def onward_returns(self, receiving_state: str, day: dt.date) -> list[OnwardReturn]:
+        """What is recorded of the receiving state sending people on, in force on a day."""
+        return [
+            o
+            for r in self.rulesets.values()
+            for o in r.onward_returns
+            if o.receiving_state == receiving_state and o.contains(day)
+        ]
 
     def conditions_for(self, sending_state: str) -> Conditions | None:
         return next((c for c in self.conditions.values() if c.sending_state == sending_state), None)

@@ -49,8 +49,9 @@ DUAL_PARTNERS: Mapping[str, str] = {
 # Status in the US. Citizens are wrongly held people (a worry of the sources); LPRs are removable
 # after convictions; the split is an illustrative assumption.
 STATUS_SHARES: Mapping[str, float] = {
-    "undocumented": 0.635, "permanent_resident": 0.12, "parolee": 0.10, "nonimmigrant": 0.06,
-    "temporary_protected": 0.04, "asylee": 0.02, "refugee": 0.02, "citizen": 0.005,
+    "undocumented": 0.608, "permanent_resident": 0.12, "parolee": 0.10, "nonimmigrant": 0.06,
+    "temporary_protected": 0.04, "asylee": 0.02, "refugee": 0.02, "deferred_action": 0.02,
+    "u_visa": 0.003, "t_visa": 0.002, "sij": 0.002, "citizen": 0.005,
 }  # fmt: skip
 # TPS is drawn only for nationalities designated in early 2025; others fall back to undocumented.
 TPS_NATIONALITIES = frozenset({"SV", "HN", "NI", "HT", "VE", "CM"})
@@ -177,10 +178,11 @@ _NAME_STYLE: Mapping[str, str] = {
     "IN": "in", "GH": "wa_en", "NG": "wa_en", "SN": "wa_fr", "CM": "wa_fr", "ER": "er",
 }  # fmt: skip
 
-# Fact cells that unknown_rate may blank (person_id, names and lists always stay known).
+# Fact cells that unknown_rate may blank (person_id, names and nationalities always stay known).
 UNKNOWABLE_COLUMNS = (
-    "status", "removal_order", "protection", "legal_hold", "conviction", "pending_charges",
-    "gang", "gang_basis", "transfer_consent", "date_of_birth",
+    "status", "removal_order", "protection", "protection_countries", "fear_screened", "fear_found",
+    "legal_hold", "conviction", "pending_charges", "sentence_remaining_months", "gang", "gang_basis",
+    "transfer_consent", "date_of_birth",
 )  # fmt: skip
 
 Codes = npt.NDArray[np.int64]
@@ -440,7 +442,8 @@ def _criminal_facts(rng: np.random.Generator, nat: Codes) -> dict[str, pl.Series
     return {
         "conviction": _strings(CONVICTIONS, conviction),
         "pending_charges": pl.Series(_chance(rng, PENDING_CHARGES_SHARE, n)),
-        "sentence_remaining_months": pl.Series(months).scatter(np.flatnonzero(~serving), None),
+        # Format v2: 0 months is "not serving", written out; an empty cell would be unknown.
+        "sentence_remaining_months": pl.Series(np.where(serving, months, 0).astype(np.int32)),
         "gang": _strings(GANGS, gang),
         "gang_basis": _strings(GANG_BASES, basis),
         "transfer_consent": pl.Series(serving & _chance(rng, TRANSFER_CONSENT_SHARE, n)),
@@ -464,6 +467,9 @@ def _blank_unknown(rng: np.random.Generator, frame: pl.DataFrame, rate: float) -
 
     A full-precision draw, unlike _chance: a rate below 1/65536 must still blank something.
     """
+    masks = {name: pl.Series(rng.random(frame.height) < rate) for name in UNKNOWABLE_COLUMNS}
+    # when/then, not scatter: Polars cannot scatter into list columns.
     return frame.with_columns(
-        frame[name].scatter(np.flatnonzero(rng.random(frame.height) < rate), None) for name in UNKNOWABLE_COLUMNS
+        pl.when(masks[name]).then(pl.lit(None, frame.schema[name])).otherwise(pl.col(name)).alias(name)
+        for name in UNKNOWABLE_COLUMNS
     )

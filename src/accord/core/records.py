@@ -1,10 +1,17 @@
-"""Person records (interchange format v1, DESIGN.md §2): read, validate, normalize, write.
+"""Person records (interchange format v2, DESIGN.md §2): read, validate, normalize, write.
 
 Files are CSV, Parquet or JSON lines, chosen by extension. Every input is first turned into an
 all-text frame (empty -> null, as a CSV cell), then validated and normalized with vectorised
-Polars expressions; Python only runs on failing cells, to word the errors. An empty cell means
-the fact is unknown and stays null: the rules send unknown facts to review, so nothing is
-defaulted here except `sending_state` (US, as the format says).
+Polars expressions; Python only runs on failing cells, to word the errors.
+
+**Empty always means unknown**, and stays null: the rules send unknown facts to review, so
+nothing is defaulted here except `sending_state` (US, as the format says). "None" is written
+explicitly: `none` in the country lists (an empty list in Parquet and JSON), `0` months of
+sentence, `false`. Every column is in every record: a CSV row with fewer or more fields than the
+header, or a JSON-lines record without a key, is refused with its row and column, never padded
+(a JSON `null` is unknown). A v1 file (which wrote "none" as an empty cell in four columns) still
+reads, its empty cells as unknown. A record that contradicts itself (a gang basis without a
+gang, a birth date in the future or before 1900) is refused.
 
 The format has 20 columns: DESIGN.md §2 lists family_name and given_names on one line.
 """
@@ -81,6 +88,9 @@ PERSON_ID_PATTERN = f"^{PERSON_ID}$"
 PERSON_ID_RULE = "must be letters, digits, '-' or '_', starting with a letter or digit"
 
 OPTIONAL_COLUMNS = frozenset({"sending_state"})
+REQUIRED_COLUMNS = tuple(c for c in PERSON_COLUMNS if c not in OPTIONAL_COLUMNS)
+NONE = "none"  # an empty country list, written out (an empty cell is an unknown one)
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
 DEFAULT_SENDING_STATE = "US"
 EXTENSIONS = (".csv", ".parquet", ".jsonl")
 MAX_ERRORS_PER_CHECK = 1000  # a totally broken file must not build millions of FieldErrors
@@ -108,6 +118,7 @@ _INT32_MAX = 2**31 - 1
 _RAW = "__raw__"  # prefixes of helper columns during validation
 _BAD = "__bad__"
 _ROW = "__row__"
+_GANG = "__gang__"
 _ANY_KEY = r'"\s*:'  # ends every key of a JSON object (and, rarely, text inside a value)
 _KNOWN_KEY = f'"(?:{"|".join(PERSON_COLUMNS)})"\\s*:'
 
@@ -162,7 +173,9 @@ def read_people(path: str | Path) -> pl.DataFrame:
     source = str(path)
     ext = _extension(path)
     if ext == ".csv":
-        return parse_people(_unescaped(_drop_blank_rows(_read_csv_text(path))), source)
+        text = _drop_blank_rows(_read_csv_text(path))
+        _refuse_short_rows(path, text)
+        return parse_people(_unescaped(text), source)
     if ext == ".parquet":
         return parse_people(_read_parquet(path), source)
     return _read_jsonl(path, source)
@@ -177,9 +190,11 @@ def parse_people(raw: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
     return _parse(raw, source, require_all=True)
 
 
-def people_from_dicts(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Validate raw dict records (API, tests); a missing key is an empty cell, as in JSON lines."""
-    return _parse_records(enumerate(rows, start=1), None)
+def people_from_dicts(rows: list[dict[str, Any]], *, allow_missing: bool = False) -> pl.DataFrame:
+    """Validate raw dict records (API, forms, tests) as JSON lines are: a missing key is refused
+    (``None`` is unknown). ``allow_missing`` reads a missing key as unknown instead, for tests
+    of one column at a time; no path that stores or moves people uses it."""
+    return _parse_records(enumerate(rows, start=1), None, allow_missing=allow_missing)
 
 
 def write_people(df: pl.DataFrame, path: str | Path) -> None:
@@ -191,11 +206,12 @@ def write_people(df: pl.DataFrame, path: str | Path) -> None:
     missing = [c for c in PERSON_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"not a person frame, missing columns: {', '.join(missing)}")
-    write_frame(df.select(PERSON_COLUMNS), path)
+    write_frame(df.select(PERSON_COLUMNS), path, empty_list=NONE)
 
 
-def write_frame(df: pl.DataFrame, path: str | Path) -> None:
-    """Write any frame by extension; CSV cannot hold lists, so list columns are joined with ';'.
+def write_frame(df: pl.DataFrame, path: str | Path, *, empty_list: str | None = None) -> None:
+    """Write any frame by extension; CSV cannot hold lists, so list columns are joined with ';'
+    (an empty list as ``empty_list``, an empty cell when None; a null list is always an empty cell).
 
     The file appears whole or not at all: it is written beside the target and renamed into place,
     so a crash or a full disk never leaves a half-written file where a reader expects one.
@@ -209,7 +225,9 @@ def write_frame(df: pl.DataFrame, path: str | Path) -> None:
             lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
             # Formula-safe for spreadsheets (``core.spreadsheet``); read_people reverses it.
             texts = [name for name, dtype in df.schema.items() if dtype == pl.String]
-            safe = df.with_columns(*(_joined(name) for name in lists), *(escape_column(name) for name in texts))
+            safe = df.with_columns(
+                *(_joined(name, empty_list) for name in lists), *(escape_column(name) for name in texts)
+            )
             # Large batches write several times faster than the default on wide string rows.
             safe.write_csv(temporary, batch_size=65_536)
         elif ext == ".parquet":
@@ -243,28 +261,49 @@ def _read_csv_text(path: str | Path) -> pl.DataFrame:
         raise RecordError(_locate_csv_problems(path, exc), str(path)) from exc
 
 
-def _locate_csv_problems(path: str | Path, exc: Exception) -> list[FieldError]:
-    """Polars says what broke but not where: re-read with the csv module (error path only)."""
+def _locate_csv_problems(path: str | Path, exc: Exception | None) -> list[FieldError]:
+    """Polars says what broke but not where: re-read with the csv module. With ``exc`` None, the
+    rows whose field count is not the header's, if any (an empty list when every row is whole)."""
     errors: list[FieldError] = []
     row = 0
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f, strict=True)
-            width = len(next(reader, []))
+            header = [h.strip() for h in next(reader, [])]
+            width = len(header)
             for fields in reader:
                 if not fields:
                     continue  # blank lines are not records (see _drop_blank_rows)
                 row += 1
                 if len(fields) != width:
-                    reason = f"has {len(fields)} fields, the header has {width}"
-                    errors.append(FieldError(row, "", "", reason))
+                    column = header[len(fields)] if len(fields) < width else ""
+                    reason = f"has {len(fields)} fields, the header has {width}" + (
+                        f": {', '.join(header[len(fields) :])} missing (an unknown fact is an empty field, not a missing one)"
+                        if column
+                        else ""
+                    )
+                    errors.append(FieldError(row, column, "", reason))
                 if len(errors) >= MAX_ERRORS_PER_CHECK:
                     break
     except UnicodeDecodeError:
         return [FieldError(0, "", "", "not UTF-8 text")]
     except csv.Error as err:
         errors.append(FieldError(row + 1, "", "", f"malformed CSV: {err}"))
+    if exc is None:
+        return errors
     return errors or [FieldError(0, "", "", f"unreadable CSV: {str(exc).splitlines()[0]}")]
+
+
+def _refuse_short_rows(path: str | Path, text: pl.DataFrame) -> None:
+    """Polars pads a row that has too few fields with empty cells, which would read as unknown
+    facts: a row cut short after ``pending_charges`` must not pass as a record. A short row
+    always leaves the last column empty, so only a file with an empty last cell is read again
+    with the csv module (exact, but slow), to find rows whose field count is not the header's."""
+    if not text.columns or text.height == 0 or text[text.columns[-1]].null_count() == 0:
+        return
+    errors = _locate_csv_problems(path, None)
+    if errors:
+        raise RecordError(errors, str(path))
 
 
 def _unescaped(df: pl.DataFrame) -> pl.DataFrame:
@@ -322,6 +361,9 @@ def _jsonl_fast(path: str | Path) -> pl.DataFrame | None:
         )
         if keys["any"].item() != keys["line"].item():  # every known key is a key: equal sums, no other key
             return None  # an unexpected key, or text that looks like one
+        present = lines.select(pl.all_horizontal(line.str.contains(f'"{c}"\\s*:') for c in REQUIRED_COLUMNS).all())
+        if not present.item():
+            return None  # a record without a key: the exact reading names it
         raw = pl.read_ndjson(path, schema=dict.fromkeys(PERSON_COLUMNS, pl.String))
         nested = pl.any_horizontal(pl.col(_ALWAYS_STRIPPED).str.contains(r"^\s*[\[{]")).any()
         return None if raw.select(nested).item() else raw.with_columns(_array_as_cell(c) for c in _CODE_LISTS)
@@ -334,7 +376,8 @@ def _array_as_cell(name: str) -> pl.Expr:
     col = pl.col(name)
     is_array = col.str.starts_with("[")
     items = pl.when(is_array).then(col).str.json_decode(_CODES).list.eval(pl.element().fill_null("null"))
-    return pl.when(~is_array).then(col).when(items.list.len() > 0).then(items.list.join(";")).alias(name)
+    joined = pl.when(items.list.len() > 0).then(items.list.join(";")).otherwise(pl.lit(NONE))  # [] is "none"
+    return pl.when(col.is_null()).then(pl.lit(None, pl.String)).when(~is_array).then(col).otherwise(joined).alias(name)
 
 
 def _jsonl_records(path: str | Path) -> Iterator[tuple[int, Any]]:
@@ -363,7 +406,9 @@ class _BadLine:
     reason: str
 
 
-def _parse_records(records: Iterable[tuple[int, Any]], source: str | None) -> pl.DataFrame:
+def _parse_records(
+    records: Iterable[tuple[int, Any]], source: str | None, *, allow_missing: bool = False
+) -> pl.DataFrame:
     """JSON-ish records -> text frame -> validation; record-level errors join the others."""
     errors: list[FieldError] = []
     texts: dict[str, list[str | None]] = {c: [] for c in PERSON_COLUMNS}
@@ -374,6 +419,12 @@ def _parse_records(records: Iterable[tuple[int, Any]], source: str | None) -> pl
         errors += problems
         if cells is None:
             continue  # an unreadable record: its empty cells would only add noise
+        if not allow_missing:
+            errors += [
+                FieldError(row, c, "", "missing: every key is required (null for an unknown fact)")
+                for c in REQUIRED_COLUMNS
+                if c not in cells and c not in {e.column for e in problems}
+            ]
         rows.append(row)
         unexpected |= cells.keys() - texts.keys()
         for column, values in texts.items():
@@ -422,7 +473,7 @@ def _cell_text(value: Any) -> str | object | None:
     if isinstance(value, int | float | dt.date):
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
+        return ";".join(value) if value else NONE
     return _NOT_A_CELL
 
 
@@ -473,7 +524,11 @@ def _check(text: pl.DataFrame, names: tuple[str, ...], clean: bool) -> tuple[pl.
     checked = (
         text.lazy()
         .with_columns(_stripped(c) for c in stripped)
-        .select(*(pl.col(c).alias(_RAW + c) for c in names), *(_normalized(c, clean) for c in names))
+        .select(
+            *(pl.col(c).alias(_RAW + c) for c in names),
+            *(_normalized(c, clean) for c in names),
+            pl.col("gang").str.strip_chars().alias(_GANG),  # what a gang basis is checked against
+        )
         .with_columns(_invalid(c, clean).alias(_BAD + c) for c in names)
         .collect()
     )
@@ -519,14 +574,23 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
         return pl.when(col == col.round()).then(whole).otherwise(col.cast(pl.String)).alias(name)
     if isinstance(dtype, pl.List) and dtype.inner in (pl.String, pl.Null):
         items = col.list.eval(pl.element().fill_null("null"))  # a null item must be refused, not vanish
-        return pl.when(items.list.len() > 0).then(items.list.join(";")).alias(name)
+        # An empty list is "none"; a null list is unknown.
+        return (
+            pl.when(items.list.len() > 0)
+            .then(items.list.join(";"))
+            .when(col.is_not_null())
+            .then(pl.lit(NONE))
+            .alias(name)
+        )
     return None
 
 
-def _joined(name: str) -> pl.Expr:
-    """A list as one ';'-separated cell; an empty list is an empty cell (null)."""
+def _joined(name: str, empty_list: str | None) -> pl.Expr:
+    """A list as one ';'-separated cell: an empty list is ``empty_list`` (person files: "none"), an
+    unknown (null) one an empty cell."""
     col = pl.col(name)
-    return pl.when(col.list.len() > 0).then(col.list.eval(pl.element().cast(pl.String)).list.join(";")).alias(name)
+    joined = col.list.eval(pl.element().cast(pl.String)).list.join(";")
+    return pl.when(col.list.len() > 0).then(joined).when(col.is_not_null()).then(pl.lit(empty_list)).alias(name)
 
 
 def _normalized(name: str, clean: bool) -> pl.Expr:
@@ -536,10 +600,11 @@ def _normalized(name: str, clean: bool) -> pl.Expr:
     if name == "sending_state":
         return col.fill_null(DEFAULT_SENDING_STATE)
     if name in _CODE_LISTS and clean:
-        parts = col.fill_null("").str.split(";").list.eval(pl.element().str.strip_chars())
-        return parts.list.filter(pl.element() != "").list.unique(maintain_order=True).alias(name)
-    if name in _CODE_LISTS:
-        return col.str.split(";").fill_null(pl.lit([], dtype=_CODES))
+        parts = col.str.split(";").list.eval(pl.element().str.strip_chars())
+        codes = parts.list.filter(pl.element() != "").list.unique(maintain_order=True)
+        return pl.when(col == NONE).then(pl.lit([], dtype=_CODES)).otherwise(codes).alias(name)
+    if name in _CODE_LISTS:  # null (unknown) stays null; "none" is the empty list
+        return pl.when(col == NONE).then(pl.lit([], dtype=_CODES)).otherwise(col.str.split(";")).alias(name)
     if name in _BOOLS:
         text = col.str.to_lowercase() if clean else col
         return pl.when(text == "true").then(True).when(text == "false").then(False).alias(name)
@@ -559,21 +624,23 @@ def _invalid(name: str, clean: bool) -> pl.Expr:
     if name in _FREE_TEXT:
         return pl.lit(False)
     if name == "date_of_birth":
-        return given & (~raw.str.contains(_ISO_DATE) | value.is_null())
+        out_of_range = (value < EARLIEST_BIRTH) | (value > dt.date.today())
+        return given & (~raw.str.contains(_ISO_DATE) | value.is_null() | out_of_range)
+    if name == "gang_basis":  # a basis for a membership the record denies contradicts itself
+        return given & (~raw.is_in(_CHOICES[name]) | ((raw != "none") & (pl.col(_GANG) == "none")))
     if name in _CHOICES:
         return given & ~raw.is_in(_CHOICES[name])
     if name == "sending_state":
         return ~value.is_in(_SORTED_CODES)
     if name in _CODE_LISTS and clean:
-        bad = ~value.list.eval(pl.element().is_in(_SORTED_CODES)).list.all()
-        return bad | (value.list.len() == 0) if name == "nationalities" else bad
-    if name in _CODE_LISTS:  # fast form: one or two distinct valid codes, nothing to clean
+        bad = ~value.list.eval(pl.element().is_in(_SORTED_CODES)).list.all().fill_null(True)
+        return (bad & given) | (value.list.len() == 0).fill_null(True) if name == "nationalities" else bad & given
+    if name in _CODE_LISTS:  # fast form: "none", or one or two distinct valid codes, nothing to clean
         size = value.list.len()
-        bad = (
-            (given & ~raw.str.contains(_CODES_CELL))
-            | (size > 2)
-            | ((size == 2) & (value.list.first() == value.list.last()))
+        listed = (
+            raw.str.contains(_CODES_CELL) | (raw == NONE) if name != "nationalities" else raw.str.contains(_CODES_CELL)
         )
+        bad = (given & ~listed) | (size > 2) | ((size == 2) & (value.list.first() == value.list.last()))
         return bad | raw.is_null() if name == "nationalities" else bad
     if name in _BOOLS:
         return given & value.is_null()
@@ -627,14 +694,28 @@ def _code_reason(code: str) -> str:
 
 def _codes_reason(text: str | None) -> str:
     codes = [c.strip() for c in (text or "").split(";") if c.strip()]
+    if NONE in codes:
+        if len(codes) == 1:
+            return "at least one nationality is required"
+        return "'none' means no country: it cannot be listed with country codes"
     bad = [_code_reason(c) for c in dict.fromkeys(codes) if c not in vocab.COUNTRY_CODES]
     return "; ".join(bad) or "at least one nationality is required"
 
 
 def _date_reason(text: str | None) -> str:
     if text and re.fullmatch(_ISO_DATE, text):
-        return "no such date"
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            return "no such date"
+        return "in the future" if day > dt.date.today() else f"before {EARLIEST_BIRTH.year}: not a living person's"
     return "not an ISO date YYYY-MM-DD"
+
+
+def _gang_basis_reason(text: str | None) -> str:
+    if text in vocab.GANG_BASES:
+        return "a basis for gang membership is given, but gang is none: the record contradicts itself"
+    return f"not one of {', '.join(vocab.GANG_BASES)}"
 
 
 def _months_reason(text: str | None) -> str:
@@ -652,6 +733,7 @@ _REASONS: dict[str, Callable[[str | None], str]] = {
     **dict.fromkeys(_BOOLS, lambda _v: "not true or false"),
     "sending_state": lambda v: _code_reason(v or ""),
     "date_of_birth": _date_reason,
+    "gang_basis": _gang_basis_reason,
     "sentence_remaining_months": _months_reason,
 }
 

@@ -1,4 +1,5 @@
-"""The person record (interchange format v1). A null fact means unknown; rules send it to review."""
+"""The person record (interchange format v2). A null fact means unknown; rules send it to review.
+An empty country list is "none"; a null one is unknown."""
 
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ class Person(models.Model):
     status = models.CharField(max_length=32, choices=_choices(v.STATUSES), null=True, blank=True)
     removal_order = models.CharField(max_length=16, choices=_choices(v.REMOVAL_ORDERS), null=True, blank=True)
     protection = models.CharField(max_length=32, choices=_choices(v.PROTECTIONS), null=True, blank=True)
-    protection_countries = models.JSONField(default=list, blank=True)
-    fear_screened = models.JSONField(default=list, blank=True)
-    fear_found = models.JSONField(default=list, blank=True)
+    protection_countries = models.JSONField(null=True, blank=True)
+    fear_screened = models.JSONField(null=True, blank=True)
+    fear_found = models.JSONField(null=True, blank=True)
     legal_hold = models.BooleanField(null=True, blank=True)
     conviction = models.CharField(max_length=32, choices=_choices(v.CONVICTIONS), null=True, blank=True)
     pending_charges = models.BooleanField(null=True, blank=True)

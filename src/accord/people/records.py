@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from accord.core.records import PERSON_COLUMNS, PERSON_SCHEMA
+from accord.core.records import NONE, PERSON_COLUMNS, PERSON_SCHEMA
 from accord.people.models import Person
 
 LIST_FIELDS = ("nationalities", "protection_countries", "fear_screened", "fear_found")
@@ -24,7 +24,8 @@ def people_frame(people: Iterable[Person]) -> pl.DataFrame:
 
 
 def as_cells(record: dict[str, Any]) -> dict[str, str]:
-    """A record written as interchange-format text cells (what forms and files hold)."""
+    """A record written as interchange-format v2 text cells (what forms and files hold): an
+    unknown fact is an empty cell, an empty country list is "none"."""
     cells: dict[str, str] = {}
     for column in PERSON_COLUMNS:
         value = record.get(column)
@@ -33,7 +34,7 @@ def as_cells(record: dict[str, Any]) -> dict[str, str]:
         elif isinstance(value, bool):
             cells[column] = "true" if value else "false"
         elif isinstance(value, list):
-            cells[column] = ";".join(value)
+            cells[column] = ";".join(value) or NONE
         else:
             cells[column] = str(value)
     return cells

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from accord.accounts.permissions import Can, require
 from accord.cases.services import explanation_json, screen_person_against
 from accord.core import vocabulary
-from accord.core.records import EXTENSIONS, RecordError
+from accord.core.records import EXTENSIONS, PERSON_COLUMNS, RecordError, people_from_dicts, write_people
 from accord.core.screening import default_dataset
 from accord.holds.models import LegalHold
 from accord.holds.selectors import holds_of
@@ -86,6 +86,48 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     return redirect("import")
     context = {"errors": errors, "problems": problems}
     return render(request, "people/import.html", context, status=400 if errors else 200)
+
+
+# The import template: the header and two example rows, written by the format's own writer (v2).
+TEMPLATE_ROWS = [
+    {
+        "person_id": "EXAMPLE-1",
+        "family_name": "Example",
+        "given_names": "Known Facts",
+        "date_of_birth": "1990-06-15",
+        "sex": "M",
+        "nationalities": "SV",
+        "sending_state": "US",
+        "status": "undocumented",
+        "removal_order": "final",
+        "protection": "none",
+        "protection_countries": "none",
+        "fear_screened": "none",
+        "fear_found": "none",
+        "legal_hold": "false",
+        "conviction": "none",
+        "pending_charges": "false",
+        "sentence_remaining_months": "0",
+        "gang": "none",
+        "gang_basis": "none",
+        "transfer_consent": "false",
+    },
+    {"person_id": "EXAMPLE-2", "family_name": "Example", "given_names": "Unknown Facts", "nationalities": "VE"},
+]
+
+
+@login_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    """A CSV a clerk can fill in: one row with every fact known, one with the unknown ones left empty."""
+    require(request.user, Can.IMPORT_PEOPLE)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "people-template.csv"
+        rows = [{c: r.get(c) for c in PERSON_COLUMNS} for r in TEMPLATE_ROWS]
+        write_people(people_from_dicts(rows), path)
+        body = path.read_bytes()
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people-template.csv"'
+    return response
 
 
 # Closed vocabularies are offered as choices; "" means unknown, which the rules send to review.

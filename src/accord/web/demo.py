@@ -40,6 +40,9 @@ DEMO_USERS = [
     ("admin", Role.ADMIN, ""),
 ]
 CASES_PER_OUTCOME = 10
+LEGAL_BASIS_ONLY = "placement/legal-basis"
+# Illustrative demo data, not a real order: what a reviewer records for a prison placement abroad.
+DEMO_BASIS = {"basis_kind": "court_order", "basis_reference": "DEMO order of a court of the receiving state"}
 
 
 @dataclass(frozen=True)
@@ -160,15 +163,18 @@ def _walk_workflow() -> int:
     actor_of = {"approve": reviewer, "accept": None, "hand_over": None}
     moved = 0
     for agreement_id in Case.objects.values_list("agreement_id", flat=True).distinct().order_by("agreement_id"):
-        eligible = Case.objects.filter(agreement_id=agreement_id, outcome="eligible", state="screened").order_by(
-            "-placement", "id"
-        )
-        for case, stop in zip(list(eligible[: len(DEMO_STOPS)]), DEMO_STOPS, strict=False):
+        # Movable: eligible, or held only by the review of a prison placement's legal basis,
+        # which the demo reviewer answers with an illustrative court order of the receiving state.
+        movable = Case.objects.filter(
+            agreement_id=agreement_id, state="screened", failing_rules__in=("", LEGAL_BASIS_ONLY)
+        ).order_by("-placement", "id")
+        for case, stop in zip(list(movable[: len(DEMO_STOPS)]), DEMO_STOPS, strict=False):
             for step in STEPS_TO[stop]:
                 actor = actor_of.get(step, officer) or receiving.get(case.receiving_state)
                 if actor is None:
                     break
-                take_step(case.pk, step, user=actor, reason="demo" if step == "approve" else "")
+                options = DEMO_BASIS if step == "approve" else {}
+                take_step(case.pk, step, user=actor, reason="demo" if step == "approve" else "", **options)
             moved += 1
     scheduled = Case.objects.filter(state="scheduled").select_related("person").first()
     if scheduled is not None:

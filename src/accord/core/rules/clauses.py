@@ -70,7 +70,7 @@ def acceptance_match(accepts: Acceptance) -> pl.Expr:
             maybe = rank >= CONVICTION_RANK[accepts.review_min_conviction]
         criteria.append(_graded(rank >= CONVICTION_RANK[accepts.min_conviction], maybe))
     if accepts.serving_sentence is not None:
-        serving = pl.col("sentence_remaining_months").is_not_null()
+        serving = pl.col("sentence_remaining_months") > 0  # unknown months: null, so a maybe
         criteria.append(_graded(serving if accepts.serving_sentence else ~serving))
     if not criteria:
         return pl.lit(MATCH, dtype=pl.Int8)
@@ -86,9 +86,12 @@ def _by_clause(ctx: Context, value: Callable[[Clause], pl.Expr], default: pl.Exp
 def _placement(clause: Clause) -> pl.Expr:
     if clause.placement != "prison_if_convicted":
         return pl.lit(clause.placement, dtype=PLACEMENT)
-    # Only a conviction at the clause's level sends to prison; a child or an unknown conviction never.
+    # Only a conviction at the clause's level sends to prison; a child, an unknown conviction, or a
+    # person still serving (or maybe serving) a sentence in the sending state never: removal
+    # before release is to reception, and imprisonment abroad mid-sentence is a transfer.
     convicted = pl.col("_conv") >= CONVICTION_RANK[clause.prison_min_conviction]
-    prison = convicted.fill_null(False) & pl.col("_adult").fill_null(True)
+    served = pl.col("sentence_remaining_months") == 0
+    prison = convicted.fill_null(False) & pl.col("_adult").fill_null(True) & served.fill_null(False)
     return pl.when(prison).then(pl.lit("prison", dtype=PLACEMENT)).otherwise(pl.lit("reception", dtype=PLACEMENT))
 
 
@@ -154,7 +157,7 @@ def describe_acceptance(accepts: Acceptance) -> str:
 def person_facts(person: Person) -> str:
     nationalities = ";".join(person.get("nationalities") or []) or "none"
     sentence = person.get("sentence_remaining_months")
-    serving = f"{sentence} months left" if sentence is not None else "none"
+    serving = "unknown" if sentence is None else "none" if sentence == 0 else f"{sentence} months left"
     return (
         f"nationalities {nationalities}, status {person.get('status') or 'unknown'}, "
         f"conviction {person.get('conviction') or 'unknown'}, sentence {serving}"

@@ -87,6 +87,41 @@ def unmodelled(ctx: Context) -> Sequence[Branch] | str:
     ]
 
 
+@rule("law/own-national", routes=("removal",))
+def own_national(ctx: Context) -> Sequence[Branch] | str:
+    sending = ctx.agreement.sending_state
+    if sending == "US":
+        return "For removals from the US, us/citizen applies"
+    return [
+        Branch(
+            pl.col("nationalities").list.contains(sending),
+            Result.BARRED,
+            f"A national of {sending}, the sending state: no state expels its own nationals",
+        ),
+        Branch(pl.lit(True), Result.PASS, f"Not a national of {sending}, the sending state"),
+    ]
+
+
+@rule("law/non-refoulement", routes=BOTH, needs=("fear_found", "protection_countries"))
+def non_refoulement(ctx: Context) -> Sequence[Branch] | str:
+    dest = ctx.destination
+    found, protected = pl.col("fear_found"), pl.col("protection_countries")
+    us_removal = (pl.col("_route") == "removal") & pl.lit(ctx.agreement.sending_state == "US")
+    return [
+        Branch(us_removal, Result.NOT_APPLICABLE, "For removals from the US, us/withholding and us/fear apply"),
+        Branch(
+            found.list.contains(dest) | protected.list.contains(dest),
+            Result.BARRED,
+            f"A credible fear of {dest} was found, or protection granted for it: no return there",
+        ),
+        Branch(
+            found.is_not_null() & protected.is_not_null(),
+            Result.PASS,
+            f"No credible fear of {dest} found and no protection granted for it",
+        ),
+    ]
+
+
 @rule("law/legal-hold", routes=BOTH, needs=("legal_hold",))
 def any_legal_hold(ctx: Context) -> Sequence[Branch] | str:
     if ctx.agreement.sending_state == "US":
@@ -100,18 +135,40 @@ def any_legal_hold(ctx: Context) -> Sequence[Branch] | str:
 
 @rule("placement/minor", routes=BOTH, needs=("date_of_birth",))
 def minor(ctx: Context) -> Sequence[Branch] | str:
-    adult, child = pl.col("_adult"), pl.col("_adult") == False  # noqa: E712
+    adult, child = pl.col("_adult") == True, pl.col("_adult") == False  # noqa: E712
     with_alternative = {i for i, c in enumerate(ctx.agreement.clauses) if c.placement == "prison_if_convicted"}
+    dest = ctx.destination
+    own_country = pl.col("nationalities").list.contains(dest)
     return [
         Branch(clause.is_null(), Result.NOT_APPLICABLE, "No clause, so no placement"),
+        Branch(prison & child, Result.BARRED, f"Under 18 on {ctx.date} and prison is the only placement"),
+        Branch(
+            child & ~own_country & (pl.col("_route") == "removal"),
+            Result.REVIEW,
+            f"Under 18 on {ctx.date} and removed to {dest}, not a country of theirs: a legal reviewer decides "
+            "the child's best interests and safe return",
+        ),
         Branch(
             ~prison & child & clause.is_in(list(with_alternative)),
             Result.PASS,
             f"Under 18 on {ctx.date}: placed in reception, never in prison",
         ),
-        Branch(~prison, Result.NOT_APPLICABLE, "Not a prison placement"),
-        Branch(child, Result.BARRED, f"Under 18 on {ctx.date} and prison is the only placement"),
+        Branch(~prison & (own_country | adult), Result.NOT_APPLICABLE, "Not a prison placement"),
         Branch(adult, Result.PASS, f"18 or older on {ctx.date}"),
+    ]
+
+
+@rule("placement/legal-basis", routes=("removal",))
+def legal_basis(ctx: Context) -> Sequence[Branch] | str:
+    receiving = ctx.agreement.receiving_state
+    return [
+        Branch(clause.is_null() | ~prison, Result.NOT_APPLICABLE, "Not a prison placement"),
+        Branch(
+            prison,
+            Result.REVIEW,
+            f"A prison placement in {receiving} of a person not transferred as a sentenced person: the legal "
+            f"reviewer records {receiving}'s own legal basis to detain (its conviction, charge or court order) with a reference",
+        ),
     ]
 
 
@@ -122,7 +179,13 @@ def convicted_only(ctx: Context) -> Sequence[Branch] | str:
     def allegation_note(p: Person) -> str:
         return " (gang membership by allegation does not count)" if p.get("gang_basis") == "allegation" else ""
 
+    alternative = [i for i, c in enumerate(ctx.agreement.clauses) if c.placement == "prison_if_convicted"]
     return [
+        Branch(
+            clause.is_in(alternative) & ~prison & rank.is_null(),
+            Result.REVIEW,
+            "The placement (prison or reception) turns on the final conviction, which is unknown",
+        ),
         Branch(clause.is_null() | ~prison, Result.NOT_APPLICABLE, "Not a prison placement"),
         Branch(
             rank == 0,
@@ -151,6 +214,41 @@ def _per_facility(ctx: Context, decide: dict[str, tuple[Result, str]], fallback:
         if c.facility in decide:
             result, why = decide[c.facility]
             branches.append(Branch(clause == i, result, why))
+    return branches
+
+
+@rule("country/onward-return", routes=("removal",), needs=("fear_found", "protection_countries"))
+def onward_return(ctx: Context) -> Sequence[Branch] | str:
+    receiving = ctx.agreement.receiving_state
+    records = ctx.dataset.onward_returns(receiving, ctx.date)
+    if not records:
+        return [Branch(pl.lit(True), Result.PASS, f"No onward returns by {receiving} are recorded on {ctx.date}")]
+    found, protected = pl.col("fear_found"), pl.col("protection_countries")
+    branches = [
+        Branch(
+            pl.col("nationalities").list.contains(receiving),
+            Result.NOT_APPLICABLE,
+            f"{receiving} is one of the person's nationalities: not a third-country removal",
+        )
+    ]
+    for record in records:
+        for country in record.returns_to:
+            branches.append(
+                Branch(
+                    found.list.contains(country) | protected.list.contains(country),
+                    Result.REVIEW,
+                    f"{receiving} is recorded as returning people onward to {country} ({record.reference}), and the "
+                    f"person has a credible fear or protection for {country}: a legal reviewer decides",
+                )
+            )
+    onward = ", ".join(c for record in records for c in record.returns_to)
+    branches.append(
+        Branch(
+            found.is_not_null() & protected.is_not_null(),
+            Result.PASS,
+            f"No credible fear or protection for {onward}, where {receiving} is recorded as returning people",
+        )
+    )
     return branches
 
 
@@ -226,7 +324,7 @@ def transfer_remaining(ctx: Context) -> Sequence[Branch] | str:
     minimum = int(ctx.dataset.law_parameter("transfer_min_remaining_months"))
     months = pl.col("sentence_remaining_months")
     return [
-        Branch(months.is_null(), Result.BARRED, "Not serving a sentence"),
+        Branch(months == 0, Result.BARRED, "Not serving a sentence"),
         Branch(
             months < minimum,
             Result.BARRED,

@@ -1,6 +1,8 @@
 """United States removal law (DESIGN.md §3), applied when the sending state is the US.
 
-Citations and effective dates are in ``data/law/us.toml``; this module holds only the logic.
+Citations, effective dates and the court orders that bind a rule are in ``data/law/us.toml``;
+this module holds only the logic. Every rule passes only on known facts: an unknown one falls
+through to review.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from collections.abc import Sequence
 import polars as pl
 
 from accord.core.rules.engine import Branch, Context, Person, Result, rule
+from accord.core.vocabulary import US_NATIONAL_STATUSES, US_NATIONALITY_CODES
 
 status = pl.col("status")
 protection = pl.col("protection")
+months = pl.col("sentence_remaining_months")
+prison = pl.col("_placement") == "prison"
 
 
 def _us_only(ctx: Context) -> str | None:
@@ -25,23 +30,33 @@ def _dest_in(column: str, ctx: Context) -> pl.Expr:
 
 
 def _listed(p: Person, column: str) -> str:
-    return ";".join(p.get(column) or []) or "none"
+    values = p.get(column)
+    return "unknown" if values is None else ";".join(values) or "none"
+
+
+def us_nationality() -> pl.Expr:
+    """Holds US nationality by a nationality code: the US or one of its territories."""
+    return pl.col("nationalities").list.eval(pl.element().is_in(US_NATIONALITY_CODES)).list.any()
 
 
 @rule("us/citizen", routes=("removal",), needs=("status",))
 def citizen(ctx: Context) -> Sequence[Branch] | str:
     if reason := _us_only(ctx):
         return reason
-    is_citizen = (status == "citizen") | pl.col("nationalities").list.contains("US")
+    by_code, by_status = us_nationality(), status.is_in(US_NATIONAL_STATUSES)
+
+    def why(p: Person) -> str:
+        codes = [c for c in p["nationalities"] if c in US_NATIONALITY_CODES]
+        if codes:
+            territory = [c for c in codes if c != "US"]
+            how = f"nationality {';'.join(codes)}" + (" (a US territory: US nationality)" if territory else "")
+        else:  # the status alone: a record that names no US nationality contradicts itself
+            how = f"status {p['status']} with no US nationality recorded (the record should be corrected)"
+        return f"A US citizen or national is never removed: {how}"
+
     return [
-        Branch(
-            is_citizen.fill_null(False),
-            Result.BARRED,
-            lambda p: (
-                f"A US citizen is never removed (status {p['status'] or 'unknown'}, nationalities {_listed(p, 'nationalities')})"
-            ),
-        ),
-        Branch(status.is_not_null(), Result.PASS, lambda p: f"Not a US citizen: status {p['status']}"),
+        Branch((by_code | by_status).fill_null(False), Result.BARRED, why),
+        Branch(status.is_not_null(), Result.PASS, lambda p: f"Not a US citizen or national: status {p['status']}"),
     ]
 
 
@@ -49,14 +64,19 @@ def citizen(ctx: Context) -> Sequence[Branch] | str:
 def asylee_refugee(ctx: Context) -> Sequence[Branch] | str:
     if reason := _us_only(ctx):
         return reason
-    protected = status.is_in(["asylee", "refugee"]) | (protection == "asylum_granted")
     return [
         Branch(
-            protected.fill_null(False),
+            ((status == "asylee") | (protection == "asylum_granted")).fill_null(False),
             Result.BARRED,
             lambda p: (
-                f"Asylum or refugee status protects from removal (status {p['status'] or 'unknown'}, protection {p['protection'] or 'unknown'})"
+                f"Asylum protects from removal until it is terminated (status {p['status'] or 'unknown'}, "
+                f"protection {p['protection'] or 'unknown'})"
             ),
+        ),
+        Branch(
+            status == "refugee",
+            Result.REVIEW,
+            "A refugee is removed only after removal proceedings (Matter of D-K-): a legal reviewer decides",
         ),
         Branch(
             status.is_not_null() & protection.is_not_null(),
@@ -78,14 +98,51 @@ def temporary_protected(ctx: Context) -> Sequence[Branch] | str:
     ]
 
 
-@rule("us/serving-sentence", routes=("removal",), needs=("conviction",))
+DEFERRED = {
+    "deferred_action": "Deferred action (DACA or other) is in force",
+    "u_visa": "U nonimmigrant status (a victim of crime) is in force",
+    "t_visa": "T nonimmigrant status (a victim of trafficking) is in force",
+}
+
+
+@rule("us/deferred", routes=("removal",), needs=("status",))
+def deferred(ctx: Context) -> Sequence[Branch] | str:
+    if reason := _us_only(ctx):
+        return reason
+    return [
+        Branch(
+            status.is_in(list(DEFERRED)),
+            Result.BARRED,
+            lambda p: f"{DEFERRED[p['status']]}: not removed while it lasts",
+        ),
+        Branch(
+            status == "sij",
+            Result.REVIEW,
+            "Special immigrant juvenile classification: a legal reviewer decides (the path to permanent residence)",
+        ),
+        Branch(
+            status.is_not_null(),
+            Result.PASS,
+            lambda p: f"No deferred action, U, T or SIJ status (status {p['status']})",
+        ),
+    ]
+
+
+@rule("us/serving-sentence", routes=("removal",), needs=("sentence_remaining_months", "conviction"))
 def serving_sentence(ctx: Context) -> Sequence[Branch] | str:
     if reason := _us_only(ctx):
         return reason
-    months = pl.col("sentence_remaining_months")
     serving = months > 0
     return [
-        Branch(months.is_null() | (months == 0), Result.PASS, "Not serving a sentence of imprisonment"),
+        Branch(months == 0, Result.PASS, "Not serving a sentence of imprisonment"),
+        Branch(
+            serving & prison,
+            Result.BARRED,
+            lambda p: (
+                f"Serving a US sentence ({p['sentence_remaining_months']} months left): removal before release is to "
+                "reception only; imprisonment abroad mid-sentence is a transfer of the sentenced person, with consent"
+            ),
+        ),
         Branch(
             serving & (pl.col("conviction") == "violent_felony"),
             Result.BARRED,
@@ -110,7 +167,11 @@ def final_order(ctx: Context) -> Sequence[Branch] | str:
     order = pl.col("removal_order")
     return [
         Branch(order == "none", Result.BARRED, "No order of removal: the person may not be removed"),
-        Branch(order == "pending", Result.REVIEW, "The removal order is pending, not final"),
+        Branch(
+            order == "pending",
+            Result.BARRED,
+            "The removal order is not final (under appeal or within the appeal period): it is not executed",
+        ),
         Branch(order == "final", Result.PASS, "A final order of removal exists"),
     ]
 
@@ -140,13 +201,13 @@ def protection_pending(ctx: Context) -> Sequence[Branch] | str:
     ]
 
 
-@rule("us/withholding", routes=("removal",), needs=("protection",))
+@rule("us/withholding", routes=("removal",), needs=("protection", "protection_countries"))
 def withholding(ctx: Context) -> Sequence[Branch] | str:
     if reason := _us_only(ctx):
         return reason
     dest = ctx.destination
     granted = protection.is_in(["withholding_granted", "cat_granted"])
-    countries_missing = pl.col("protection_countries").list.len() == 0
+    countries = pl.col("protection_countries")
     return [
         # Listed first and unconditional on the record: no conviction lifts CAT protection.
         Branch(
@@ -157,27 +218,31 @@ def withholding(ctx: Context) -> Sequence[Branch] | str:
             ),
         ),
         Branch(
-            granted & countries_missing,
+            granted & (countries.is_null() | (countries.list.len() == 0)),
             Result.REVIEW,
             lambda p: f"Protection {p['protection']} is granted but its countries are not recorded",
         ),
         Branch(
-            protection.is_not_null(),
+            protection.is_not_null() & (~granted | countries.is_not_null()),
             Result.PASS,
             lambda p: (
-                f"No withholding or CAT protection for {dest} (protection countries: {_listed(p, 'protection_countries')})"
+                f"No withholding or CAT protection for {dest} (protection {p['protection']}, countries: {_listed(p, 'protection_countries')})"
             ),
         ),
     ]
 
 
-@rule("us/fear", routes=("removal",))
+@rule("us/fear", routes=("removal",), needs=("fear_found",))
 def fear(ctx: Context) -> Sequence[Branch] | str:
     if reason := _us_only(ctx):
         return reason
     dest = ctx.destination
     return [
-        Branch(_dest_in("fear_found", ctx), Result.BARRED, f"A credible fear of {dest} was found: no return there"),
+        Branch(
+            _dest_in("fear_found", ctx),
+            Result.BARRED,
+            f"A credible fear of {dest} was found: no removal there until the protection claim is decided",
+        ),
         Branch(
             pl.col("fear_found").is_not_null(),
             Result.PASS,
@@ -186,14 +251,23 @@ def fear(ctx: Context) -> Sequence[Branch] | str:
     ]
 
 
-@rule("us/third-country-notice", routes=("removal",))
+@rule("us/third-country-notice", routes=("removal",), needs=("fear_screened",))
 def third_country_notice(ctx: Context) -> Sequence[Branch] | str:
     if reason := _us_only(ctx):
         return reason
-    policy = ctx.dataset.policy("third-country-notice")
-    if not policy.enabled:
-        return f"Policy switched off: {policy.disabled_reason} ({policy.disabled_citation})"
     dest = ctx.destination
+    orders = ctx.dataset.court_orders_for("us/third-country-notice", ctx.date)
+    policy = ctx.dataset.policy("third-country-notice")
+    if not orders and not policy.enabled:
+        return f"Policy switched off: {policy.disabled_reason} ({policy.disabled_citation})"
+    unnoticed = f"{dest} is a third country for this person, who has not been notified and screened for fear of it"
+    if orders:  # a court order in force binds whatever the policy says
+        order = orders[0]
+        result = Result.BARRED
+        unnoticed += f": barred while {order.citation} requires {order.requires} (in force {order.start} to {order.end or 'no set end'})"
+    else:
+        result = Result.REVIEW
+        unnoticed += " (Accord policy since the injunction was stayed)"
     return [
         Branch(
             pl.col("nationalities").list.contains(dest),
@@ -201,9 +275,5 @@ def third_country_notice(ctx: Context) -> Sequence[Branch] | str:
             f"{dest} is one of the person's nationalities: not a third country",
         ),
         Branch(_dest_in("fear_screened", ctx), Result.PASS, f"Notified and screened for fear of {dest}"),
-        Branch(
-            pl.col("fear_screened").is_not_null(),
-            Result.REVIEW,
-            f"{dest} is a third country for this person, who has not been notified and screened for fear of it",
-        ),
+        Branch(pl.col("fear_screened").is_not_null(), result, unnoticed),
     ]
