@@ -214,15 +214,26 @@ def main() -> None:
     try:
         headers = {"Authorization": f"Bearer {token()}"}
         rng = random.Random(7)
-        record = {
+        record = {  # format v2: every key, "none" and 0 written out, "" for what is unknown
+            "family_name": "Bench",
+            "given_names": "Mark",
+            "date_of_birth": "1990-01-01",
+            "sex": "M",
             "nationalities": "VE",
+            "sending_state": "US",
             "status": "undocumented",
             "removal_order": "final",
             "protection": "none",
+            "protection_countries": "none",
+            "fear_screened": "SV",
+            "fear_found": "none",
             "legal_hold": "false",
             "conviction": "felony",
             "pending_charges": "false",
-            "date_of_birth": "1990-01-01",
+            "sentence_remaining_months": "0",
+            "gang": "none",
+            "gang_basis": "none",
+            "transfer_consent": "false",
         }
         scenarios = [
             ("health (floor)", lambda h: h.get("/healthz")),

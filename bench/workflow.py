@@ -85,9 +85,13 @@ def seed_cases(count: int) -> dict[str, str]:
         "status": "undocumented",
         "removal_order": "final",
         "protection": "none",
+        "protection_countries": "none",
+        "fear_screened": "SV",  # notified and screened for El Salvador: a third country for a Venezuelan
+        "fear_found": "none",
         "legal_hold": "false",
         "conviction": "felony",
         "pending_charges": "false",
+        "sentence_remaining_months": "0",
         "gang": "none",
         "gang_basis": "none",
         "transfer_consent": "false",

@@ -438,10 +438,10 @@ def _return_after_refusal(case_id: int, step: Step, user: User, day: dt.date | N
     if user.role == Role.RECEIVING_OFFICER:  # one sentence whatever the reason (8 C.F.R. §208.6)
         return Returned(RETURNED_NOTICE.format(case=case_id), case_id=case_id, state=RETURNED)
     rows = refusal_rows(result, user, set(verdict.rule_ids))
-    return Returned(_refusal_message(case, verdict, result), rows, case_id=case_id, state=case.state)
+    return Returned(_refusal_message(verdict, result), rows, case_id=case_id, state=case.state)
 
 
-def _refusal_message(case: Case, verdict: Verdict, result: Explanation) -> str:
+def _refusal_message(verdict: Verdict, result: Explanation) -> str:
     rows = refusal_rows(result, None, set(verdict.rule_ids))
     if verdict.cause == "barred":
         found = f"the person is barred on {result.date}: {_summary(rows)}"

@@ -206,12 +206,16 @@ def write_people(df: pl.DataFrame, path: str | Path) -> None:
     missing = [c for c in PERSON_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"not a person frame, missing columns: {', '.join(missing)}")
-    write_frame(df.select(PERSON_COLUMNS), path, empty_list=NONE)
+    write_frame(df.select(PERSON_COLUMNS), path, empty_list=NONE, free_text=_FREE_TEXT)
 
 
-def write_frame(df: pl.DataFrame, path: str | Path, *, empty_list: str | None = None) -> None:
+def write_frame(
+    df: pl.DataFrame, path: str | Path, *, empty_list: str | None = None, free_text: Iterable[str] = ()
+) -> None:
     """Write any frame by extension; CSV cannot hold lists, so list columns are joined with ';'
     (an empty list as ``empty_list``, an empty cell when None; a null list is always an empty cell).
+    In CSV the ``free_text`` columns (what people type: names) are made formula-safe; identifiers,
+    vocabularies, rule ids and citations never start a formula and are written as they are.
 
     The file appears whole or not at all: it is written beside the target and renamed into place,
     so a crash or a full disk never leaves a half-written file where a reader expects one.
@@ -224,7 +228,7 @@ def write_frame(df: pl.DataFrame, path: str | Path, *, empty_list: str | None = 
         if ext == ".csv":
             lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
             # Formula-safe for spreadsheets (``core.spreadsheet``); read_people reverses it.
-            texts = [name for name, dtype in df.schema.items() if dtype == pl.String]
+            texts = [name for name in free_text if df.schema.get(name) == pl.String]
             safe = df.with_columns(
                 *(_joined(name, empty_list) for name in lists), *(escape_column(name) for name in texts)
             )
@@ -308,7 +312,8 @@ def _refuse_short_rows(path: str | Path, text: pl.DataFrame) -> None:
 
 def _unescaped(df: pl.DataFrame) -> pl.DataFrame:
     """Names as written before ``write_frame`` made them formula-safe (other cells never need it)."""
-    return df.with_columns(unescape_column(c) for c in _FREE_TEXT if c in df.columns)
+    quoted = [c for c in _FREE_TEXT if c in df.columns and df[c].str.starts_with("'").any()]
+    return df.with_columns(unescape_column(c) for c in quoted) if quoted else df
 
 
 def _drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
@@ -527,7 +532,12 @@ def _check(text: pl.DataFrame, names: tuple[str, ...], clean: bool) -> tuple[pl.
         .select(
             *(pl.col(c).alias(_RAW + c) for c in names),
             *(_normalized(c, clean) for c in names),
-            pl.col("gang").str.strip_chars().alias(_GANG),  # what a gang basis is checked against
+            # What a gang basis is checked against (stripped only on the careful second pass).
+            *(
+                [(pl.col("gang").str.strip_chars() if clean else pl.col("gang")).alias(_GANG)]
+                if "gang_basis" in names
+                else []
+            ),
         )
         .with_columns(_invalid(c, clean).alias(_BAD + c) for c in names)
         .collect()
@@ -637,9 +647,10 @@ def _invalid(name: str, clean: bool) -> pl.Expr:
         return (bad & given) | (value.list.len() == 0).fill_null(True) if name == "nationalities" else bad & given
     if name in _CODE_LISTS:  # fast form: "none", or one or two distinct valid codes, nothing to clean
         size = value.list.len()
-        listed = (
-            raw.str.contains(_CODES_CELL) | (raw == NONE) if name != "nationalities" else raw.str.contains(_CODES_CELL)
-        )
+        if name == "nationalities":
+            listed = raw.str.contains(_CODES_CELL)
+        else:  # most cells read "none": null them first so the regex runs only on the codes
+            listed = pl.when(raw != NONE).then(raw).str.contains(_CODES_CELL).fill_null(True)
         bad = (given & ~listed) | (size > 2) | ((size == 2) & (value.list.first() == value.list.last()))
         return bad | raw.is_null() if name == "nationalities" else bad
     if name in _BOOLS:
