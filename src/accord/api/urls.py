@@ -40,4 +40,5 @@ for pattern in ninja_urls[0]:
     if isinstance(pattern, URLPattern) and not inspect.iscoroutinefunction(pattern.callback):
         pattern.callback = _json_method_not_allowed(pattern.callback)
 
-urlpatterns = [path("", ninja_urls), re_path(r"^(?P<rest>.*)$", not_found)]
+# [\s\S], not ".": a path may hold a newline (%0A), and it still gets the API's JSON answer.
+urlpatterns = [path("", ninja_urls), re_path(r"^(?P<rest>[\s\S]*)$", not_found)]

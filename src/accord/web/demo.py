@@ -42,7 +42,7 @@ DEMO_USERS = [
 CASES_PER_OUTCOME = 10
 LEGAL_BASIS_ONLY = "placement/legal-basis"
 # Illustrative demo data, not a real order: what a reviewer records for a prison placement abroad.
-DEMO_BASIS = {"basis_kind": "court_order", "basis_reference": "DEMO order of a court of the receiving state"}
+DEMO_BASIS = {"basis_kind": "court_order", "basis_reference": "DEMO-ORDER-0001 (illustrative)"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,14 @@ def _cases(frame: pl.DataFrame, officer_name: str) -> int:
     officer = User.objects.get(username=officer_name)
     today = dt.date.today()
     decisions = screen_population(frame, today)
+    # Prison placements abroad are never eligible outright (the receiving state's legal basis is a
+    # review point): take some held by that point alone, so the demo shows CECOT's places in use.
+    decisions = decisions.with_columns(
+        pl.when(pl.col("rules") == LEGAL_BASIS_ONLY)
+        .then(pl.lit("legal basis only"))
+        .otherwise("outcome")
+        .alias("outcome")
+    )
     opened = 0
     for (agreement_id, _outcome), group in decisions.group_by("agreement_id", "outcome", maintain_order=True):
         for person_id in group["person_id"].head(CASES_PER_OUTCOME):
@@ -167,7 +175,7 @@ def _walk_workflow() -> int:
         # which the demo reviewer answers with an illustrative court order of the receiving state.
         movable = Case.objects.filter(
             agreement_id=agreement_id, state="screened", failing_rules__in=("", LEGAL_BASIS_ONLY)
-        ).order_by("-placement", "id")
+        ).order_by("placement", "id")  # "prison" first: the demo fills CECOT places
         for case, stop in zip(list(movable[: len(DEMO_STOPS)]), DEMO_STOPS, strict=False):
             for step in STEPS_TO[stop]:
                 actor = actor_of.get(step, officer) or receiving.get(case.receiving_state)

@@ -23,6 +23,6 @@ urlpatterns = [
     path("facilities/", views.facility_list, name="facilities"),
     path("statistics/", views.statistics, name="statistics"),
     path("api/v1/", include("accord.api.urls")),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # another version or none: still a JSON answer
+    re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),  # another version or none: still a JSON answer
     path("admin/", admin.site.urls),
 ]
