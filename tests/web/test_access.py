@@ -20,9 +20,9 @@ from django.test import Client
 from django.utils.html import escape
 
 from accord.accounts.models import User
-from accord.accounts.permissions import PROTECTION_RULES
-from accord.cases.actions import minimum_record
 from accord.cases.models import REFERRED_STATES, Case, State
+from accord.cases.redaction import PROTECTION_RULES
+from accord.cases.referral import minimum_record
 from accord.cases.services import open_case
 from tests.web.conftest import CLEAN, ROLES
 

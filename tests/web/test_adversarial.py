@@ -27,7 +27,8 @@ from accord.accounts.models import ApiToken, Role, User
 from accord.audit.selectors import history
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import live_reservation
-from accord.cases import actions
+from accord.cases import errors
+from accord.cases import steps as case_steps
 from accord.cases.models import Case, Participation
 from accord.cases.services import open_case
 from accord.cli import app
@@ -61,7 +62,7 @@ def walk(case_id: int, crew: dict[str, User], steps: tuple[str, ...], receiver: 
     case = Case.objects.get(pk=case_id)
     for step in steps:
         who = receiver if ACTOR[step] == "salvador" else ACTOR[step]
-        case = actions.take_step(case_id, step, user=crew[who], reason="checked", **options_for(step))
+        case = case_steps.take_step(case_id, step, user=crew[who], reason="checked", **options_for(step)).case
     return case
 
 
@@ -97,15 +98,15 @@ def test_a_cecot_case_whose_record_changes_after_acceptance_is_returned_and_its_
     assert history("case", str(case.pk))[-1].action == "case.return"
     # Nothing moves on the old acceptance: not scheduled, departed or handed over.
     for step in ("schedule", "depart", "hand_over"):
-        with pytest.raises(actions.Refused):
-            actions.take_step(case.pk, step, user=crew[ACTOR[step]])
+        with pytest.raises(errors.Refused):
+            case_steps.take_step(case.pk, step, user=crew[ACTOR[step]])
     # The receiving state is told, in neutral words, and may not accept the old record either.
     salvador = Client()
     salvador.force_login(crew["salvador"])
     page = salvador.get(f"/cases/{case.pk}/").content.decode()
     assert RETURNED in page and "prison" in page  # the record it holds, and that it is void
-    with pytest.raises(actions.Refused, match=RETURNED):
-        actions.accept(case.pk, user=crew["salvador"])
+    with pytest.raises(errors.Refused, match=RETURNED):
+        case_steps.accept(case.pk, user=crew["salvador"])
     # Referred and accepted again, the person moves as the new record says, with no CECOT place.
     moved = walk(case.pk, crew, ("refer", "accept", "schedule", "depart", "hand_over"))
     assert (moved.state, moved.placement, moved.referral["placement"]) == ("handed_over", "reception", "reception")  # type: ignore[index]
@@ -122,8 +123,8 @@ def test_a_reception_case_that_becomes_a_prison_case_is_returned_and_then_holds_
     # A prison placement now, which the approval never answered: back to the legal reviewer, who
     # must record El Salvador's legal basis to detain before it can be referred again.
     assert Case.objects.get(pk=case.pk).state == "legal_review"
-    with pytest.raises(actions.StepOptionError, match="legal basis"):
-        actions.approve(case.pk, user=crew["reviewer"], reason="conviction confirmed")
+    with pytest.raises(errors.StepOptionError, match="legal basis"):
+        case_steps.approve(case.pk, user=crew["reviewer"], reason="conviction confirmed")
     moved = walk(case.pk, crew, ("approve", "refer", "accept", "schedule", "depart", "hand_over"))
     assert moved.referral["legal_basis"] == {"kind": "court_order", "reference": BASIS["basis_reference"]}  # type: ignore[index]
     assert (moved.placement, moved.referral["facility"], moved.referral["conviction"]) == (  # type: ignore[index]
@@ -142,8 +143,8 @@ def test_a_step_that_finds_the_record_changed_behind_its_back_returns_the_case(
     person = make_person("C3", conviction="felony")
     case = walk(open_case(person, "us-sv-2025", user=crew["officer"]).pk, crew, (*TO_ACCEPTED, "schedule", "depart"))
     Person.objects.filter(pk=person.pk).update(conviction="none")
-    with pytest.raises(actions.Returned, match=RETURNED) as refused:
-        actions.hand_over(case.pk, user=crew["salvador"])
+    with pytest.raises(errors.Returned, match=RETURNED) as refused:
+        case_steps.hand_over(case.pk, user=crew["salvador"])
     assert refused.value.rules == []
     stored = Case.objects.get(pk=case.pk)
     assert (stored.state, live_reservation(case.pk)) == ("approved", None)
@@ -158,8 +159,8 @@ def test_the_sending_state_is_told_why_a_step_returned_the_case(
     person = make_person("C5", conviction="felony")
     case = walk(open_case(person, "us-sv-2025", user=crew["officer"]).pk, crew, (*TO_ACCEPTED, "schedule"))
     Person.objects.filter(pk=person.pk).update(family_name="Other")
-    with pytest.raises(actions.Returned, match="The referral and the acceptance are void") as refused:
-        actions.depart(case.pk, user=crew["officer"])
+    with pytest.raises(errors.Returned, match="The referral and the acceptance are void") as refused:
+        case_steps.depart(case.pk, user=crew["officer"])
     assert "family_name" in str(refused.value) and refused.value.state == "approved"
     assert (Case.objects.get(pk=case.pk).scheduled_for, cecot_places()) == (None, ["cancelled"])
 
@@ -178,10 +179,10 @@ def test_a_move_is_not_scheduled_for_a_day_on_which_the_accepted_placement_no_lo
         TO_ACCEPTED,
     )
     assert case.placement == "reception"
-    with pytest.raises(actions.Refused, match="would differ from what the receiving state accepted") as refused:
-        actions.schedule(case.pk, user=crew["officer"], on=birthday + dt.timedelta(days=1))
+    with pytest.raises(errors.Refused, match="would differ from what the receiving state accepted") as refused:
+        case_steps.schedule(case.pk, user=crew["officer"], on=birthday + dt.timedelta(days=1))
     assert "placement" in str(refused.value) and Case.objects.get(pk=case.pk).state == "accepted"
-    assert actions.schedule(case.pk, user=crew["officer"], on=today + dt.timedelta(days=3)).state == "scheduled"
+    assert case_steps.schedule(case.pk, user=crew["officer"], on=today + dt.timedelta(days=3)).state == "scheduled"
 
 
 # --- 2. indistinguishable to the receiving state ----------------------------------------------------
@@ -265,8 +266,8 @@ def test_the_administrator_neither_files_nor_lifts_a_hold_nor_takes_a_step(
     with pytest.raises(PermissionDenied, match="may not lift holds"):
         lift_hold(hold, user=crew["admin"], reason="the administrator says so")
     assert LegalHold.objects.get().active and Case.objects.get(pk=case.pk).state == "on_hold"
-    with pytest.raises(actions.Refused, match="may not"):
-        actions.withdraw(case.pk, user=crew["admin"], reason="tidying up")
+    with pytest.raises(errors.Refused, match="may not"):
+        case_steps.withdraw(case.pk, user=crew["admin"], reason="tidying up")
 
 
 def test_an_api_token_cannot_be_given_to_someone_else_and_every_token_change_is_logged(
@@ -475,12 +476,14 @@ def test_a_prison_placement_is_approved_only_with_the_receiving_states_legal_bas
         open_case(make_person("B1", conviction="felony"), "us-sv-2025", user=crew["officer"]).pk, crew, ("submit",)
     )
     assert "placement/legal-basis" in case.failing_rules.split(";")
-    with pytest.raises(actions.StepOptionError, match="basis_kind"):
-        actions.approve(case.pk, user=crew["reviewer"], reason="Salvadoran judgment on file")
-    with pytest.raises(actions.StepOptionError, match="basis_reference"):
-        actions.approve(case.pk, user=crew["reviewer"], reason="on file", basis_kind="conviction", basis_reference=" ")
+    with pytest.raises(errors.StepOptionError, match="basis_kind"):
+        case_steps.approve(case.pk, user=crew["reviewer"], reason="Salvadoran judgment on file")
+    with pytest.raises(errors.StepOptionError, match="basis_reference"):
+        case_steps.approve(
+            case.pk, user=crew["reviewer"], reason="on file", basis_kind="conviction", basis_reference=" "
+        )
     assert Case.objects.get(pk=case.pk).state == "legal_review"  # refused, nothing changed
-    approved = actions.approve(
+    approved = case_steps.approve(
         case.pk, user=crew["reviewer"], reason="on file", basis_kind="conviction", basis_reference="Sentencia 55-2019"
     )
     assert approved.legal_basis == {"kind": "conviction", "reference": "Sentencia 55-2019"}
@@ -494,8 +497,8 @@ def test_a_prison_placement_is_approved_only_with_the_receiving_states_legal_bas
     salvador.force_login(crew["salvador"])
     assert "Legal basis to detain" in salvador.get(f"/cases/{case.pk}/").content.decode()
     # A reception case needs none, and an option a step does not take is refused by name.
-    with pytest.raises(actions.StepOptionError, match="takes no option 'on'"):
-        actions.take_step(case.pk, "reject", user=crew["salvador"], reason="x", on=dt.date(2030, 1, 1))
+    with pytest.raises(errors.StepOptionError, match="takes no option 'on'"):
+        case_steps.take_step(case.pk, "reject", user=crew["salvador"], reason="x", on=dt.date(2030, 1, 1))
 
 
 def test_rescreen_returns_what_the_new_rules_bar_and_reports_it(crew: dict[str, User], make_person: Callable) -> None:

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from accord.accounts.models import Role, User
-from accord.cases import actions
 from accord.cases.services import open_case
+from accord.cases.steps import take_step
 from accord.people.models import Person
 from tests.web.conftest import ROLES, options_for
 
@@ -51,7 +51,7 @@ def world(users: dict[str, User], facilities: None, make_person: Callable[..., P
     for person_id, steps in walks.items():
         case = open_case(make_person(person_id, nationalities="VE", conviction="felony"), "us-sv-2025", user=officer)
         for step in steps:
-            actions.take_step(case.pk, step, user=actor[step], reason="fuzz world", **options_for(step))
+            take_step(case.pk, step, user=actor[step], reason="fuzz world", **options_for(step))
     User.objects.create_user(username="caracas", role=Role.RECEIVING_OFFICER, receiving_state="VE")
 
 

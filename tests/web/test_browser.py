@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from accord.accounts.models import User
-from accord.cases.actions import minimum_record
 from accord.cases.models import Case, State
+from accord.cases.referral import minimum_record
 from accord.cases.services import open_case
 from accord.people.models import Person
 from tests.web.conftest import BASIS, PASSWORD
@@ -536,15 +536,15 @@ def test_a_refused_step_says_which_rule_and_blocks_the_case(
 def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
     browse: Browser, make_person: Callable[..., Person], users: dict[str, User], tmp_path: Path
 ) -> None:
-    from accord.cases import actions
+    from accord.cases import steps as case_steps
 
     person = make_person("P302", family_name="Soto", nationalities="VE", conviction="felony")
     case = open_case(person, "us-sv-2025", user=users["officer"])
     reviewer2 = User.objects.create_user(username="reviewer2", password=PASSWORD, role="legal_reviewer")
     for step, user in [("submit", "officer"), ("refer", "officer"), ("accept", "salvador"), ("schedule", "officer")]:
         if step == "refer":
-            actions.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
-        actions.take_step(case.pk, step, user=users[user])
+            case_steps.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
+        case_steps.take_step(case.pk, step, user=users[user])
     order = tmp_path / "stay-order.pdf"
     order.write_bytes(b"%PDF-1.4 stay of removal")
     browse.log_in("officer")
@@ -567,7 +567,7 @@ def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
 def test_the_facility_records_a_release_and_the_place_goes_to_the_first_in_line(
     browse: Browser, make_person: Callable[..., Person], users: dict[str, User]
 ) -> None:
-    from accord.cases import actions
+    from accord.cases import steps as case_steps
     from accord.facilities.models import Facility
 
     Facility.objects.filter(code="cecot").update(capacity=1)
@@ -575,15 +575,15 @@ def test_the_facility_records_a_release_and_the_place_goes_to_the_first_in_line(
     cases = []
     for pid in ("P303", "P304"):
         case = open_case(make_person(pid, nationalities="VE", conviction="felony"), "us-sv-2025", user=users["officer"])
-        actions.submit(case.pk, user=users["officer"])
-        actions.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
-        actions.refer(case.pk, user=users["officer"])
+        case_steps.submit(case.pk, user=users["officer"])
+        case_steps.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
+        case_steps.refer(case.pk, user=users["officer"])
         cases.append(case)
     inside, waiting = cases
-    actions.accept(inside.pk, user=users["salvador"])
-    actions.accept(waiting.pk, user=users["salvador"])  # CECOT is full: the waitlist
+    case_steps.accept(inside.pk, user=users["salvador"])
+    case_steps.accept(waiting.pk, user=users["salvador"])  # CECOT is full: the waitlist
     for step, user in [("schedule", "officer"), ("depart", "officer"), ("hand_over", "salvador")]:
-        actions.take_step(inside.pk, step, user=users[user])
+        case_steps.take_step(inside.pk, step, user=users[user])
     browse.log_in("salvador")
     page = browse.visit(f"/cases/{waiting.pk}/")
     expect(page.locator("dl.record").first).to_contain_text("waiting, waitlist position 1")

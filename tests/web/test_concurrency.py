@@ -25,9 +25,10 @@ from accord.audit.models import AuditEvent
 from accord.audit.selectors import verify_chain
 from accord.capacity.models import PLACE_TAKEN, Reservation
 from accord.capacity.selectors import waitlist_position
-from accord.cases import actions
+from accord.cases import steps as case_steps
+from accord.cases.errors import CaseError
 from accord.cases.models import Case
-from accord.cases.services import CaseError, open_case
+from accord.cases.services import open_case
 from accord.core.records import people_from_dicts
 from accord.facilities.models import Facility
 from accord.holds.services import file_hold
@@ -59,7 +60,7 @@ def referred_cases(people: Iterable[Person], crew: dict[str, User]) -> list[int]
     for person in people:
         case = open_case(person, "us-sv-2025", user=crew["officer"])
         for step, who in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
-            case = actions.take_step(case.pk, step, user=crew[who], reason="tested", **options_for(step))
+            case = case_steps.take_step(case.pk, step, user=crew[who], reason="tested", **options_for(step)).case
         assert case.state == "referred"
         ids.append(case.pk)
     return ids
@@ -135,7 +136,7 @@ def test_two_hundred_acceptances_racing_for_the_last_ten_places_give_exactly_ten
     fill_cecot(CECOT_CAPACITY - FREE_PLACES, users["officer"])
     events_before = AuditEvent.objects.count()
 
-    jobs = [lambda pk=pk: actions.accept(pk, user=users["salvador"]) for pk in cases]
+    jobs = [lambda pk=pk: case_steps.accept(pk, user=users["salvador"]) for pk in cases]
     results, failures = race(jobs, simultaneous())
 
     assert failures == []
@@ -159,7 +160,7 @@ def test_a_hold_filed_while_the_acceptance_runs_always_ends_with_the_case_held_a
     """Whichever commits first, the hold wins: refused acceptance, or a place given back."""
     people = felons("HOLD", 20)
     cases = referred_cases(people, users)
-    accepts = [lambda pk=pk: actions.accept(pk, user=users["salvador"]) for pk in cases]
+    accepts = [lambda pk=pk: case_steps.accept(pk, user=users["salvador"]) for pk in cases]
     holds = [
         lambda p=p: file_hold(
             p,

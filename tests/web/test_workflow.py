@@ -19,10 +19,11 @@ from accord.audit.models import AuditEvent
 from accord.audit.selectors import history
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import live_reservation, waitlist_position
-from accord.cases import actions
-from accord.cases.actions import Refused
+from accord.cases import errors, policy
+from accord.cases import steps as case_steps
+from accord.cases.errors import CaseError, Refused
 from accord.cases.models import Case
-from accord.cases.services import CaseError, open_case, screen_person
+from accord.cases.services import open_case, screen_person
 from accord.facilities.models import Facility
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
@@ -54,7 +55,7 @@ def walk(case: Case, crew: dict[str, User], *steps: str) -> Case:
         "close": "officer",
     }
     for step in steps:
-        case = actions.take_step(case.pk, step, user=crew[actor[step]], reason="tested", **options_for(step))
+        case = case_steps.take_step(case.pk, step, user=crew[actor[step]], reason="tested", **options_for(step)).case
     return case
 
 
@@ -98,16 +99,16 @@ def test_four_eyes_hold_over_the_whole_history_of_the_case(
     everyone who ever opened, screened or submitted the case, not the last submitter."""
     colleague = User.objects.create_user(username="colleague", role=Role.CASE_OFFICER)
     case = open_case(make_person("W2"), "us-sv-2025", user=crew["officer"])
-    actions.submit(case.pk, user=colleague)
-    actions.send_back(case.pk, user=crew["reviewer"], reason="missing the order")
-    actions.submit(case.pk, user=crew["officer"])
+    case_steps.submit(case.pk, user=colleague)
+    case_steps.send_back(case.pk, user=crew["reviewer"], reason="missing the order")
+    case_steps.submit(case.pk, user=crew["officer"])
     promoted = set_role(colleague, Role.LEGAL_REVIEWER, by=crew["admin"], reason="promoted")
     assert Case.objects.get(pk=case.pk).submitted_by_id == crew["officer"].pk  # the last submitter is someone else
     with pytest.raises(Refused, match="Four eyes"):
-        actions.approve(case.pk, user=promoted)
-    assert "approve" not in [t.step for t in actions.next_steps(Case.objects.get(pk=case.pk), promoted)]
+        case_steps.approve(case.pk, user=promoted)
+    assert "approve" not in [t.step for t in policy.next_steps(Case.objects.get(pk=case.pk), promoted)]
     assert Case.objects.get(pk=case.pk).state == "legal_review"
-    assert actions.approve(case.pk, user=crew["reviewer2"]).state == "approved"
+    assert case_steps.approve(case.pk, user=crew["reviewer2"]).state == "approved"
 
 
 @pytest.mark.parametrize(
@@ -128,7 +129,7 @@ def test_a_role_may_take_only_its_own_steps(
         walk(case, crew, "submit")
     before = Case.objects.get(pk=case.pk).state
     with pytest.raises(CaseError):
-        actions.take_step(case.pk, step, user=crew[role_user])
+        case_steps.take_step(case.pk, step, user=crew[role_user])
     assert Case.objects.get(pk=case.pk).state == before
 
 
@@ -136,7 +137,7 @@ def test_only_the_receiving_state_accepts(crew: dict[str, User], make_person: Ca
     caracas = User.objects.create_user(username="caracas", role=Role.RECEIVING_OFFICER, receiving_state="VE")
     case = walk(open_case(make_person("W4"), "us-sv-2025", user=crew["officer"]), crew, "submit", "approve", "refer")
     with pytest.raises(CaseError, match="no case"):
-        actions.accept(case.pk, user=caracas)
+        case_steps.accept(case.pk, user=caracas)
     assert Case.objects.get(pk=case.pk).state == "referred"
 
 
@@ -148,8 +149,8 @@ def test_a_bar_found_at_a_later_step_refuses_it_and_blocks_the_case(
     # The record changes behind the workflow's back (a raw update, as a bad migration might do).
     Person.objects.filter(pk=person.pk).update(status="citizen")
     events = len(history("case", str(case.pk)))
-    with pytest.raises(actions.Returned) as refused:
-        actions.refer(case.pk, user=crew["officer"])
+    with pytest.raises(errors.Returned) as refused:
+        case_steps.refer(case.pk, user=crew["officer"])
     assert "us/citizen" in str(refused.value) and any(r["rule_id"] == "us/citizen" for r in refused.value.rules)
     assert any("1101(a)(3)" in r["citation"] for r in refused.value.rules)
     assert "The case is now blocked" in str(refused.value)
@@ -185,8 +186,8 @@ def test_approving_a_review_point_needs_a_reason_and_a_new_one_later_refuses(
     case = walk(open_case(person, "us-sv-2025", user=crew["officer"]), crew, "submit")
     assert case.outcome == "review"
     with pytest.raises(Refused, match="written reason"):
-        actions.approve(case.pk, user=crew["reviewer"])
-    case = actions.approve(case.pk, user=crew["reviewer"], reason="Order of 2025-03-01 seen in the file")
+        case_steps.approve(case.pk, user=crew["reviewer"])
+    case = case_steps.approve(case.pk, user=crew["reviewer"], reason="Order of 2025-03-01 seen in the file")
     assert case.state == "approved"
     update_person(person, {"protection": ""}, user=crew["officer"], reason="protection file lost")
     stored = Case.objects.get(pk=case.pk)
@@ -195,13 +196,13 @@ def test_approving_a_review_point_needs_a_reason_and_a_new_one_later_refuses(
     last = history("case", str(case.pk))[-1]
     assert last.action == "case.return" and "us/protection-pending" in last.reason
     with pytest.raises(Refused, match="Cannot refer"):
-        actions.refer(case.pk, user=crew["officer"])
+        case_steps.refer(case.pk, user=crew["officer"])
     with pytest.raises(Refused, match="written reason") as refused:
-        actions.approve(case.pk, user=crew["reviewer"])
+        case_steps.approve(case.pk, user=crew["reviewer"])
     assert {"us/asylee-refugee", "us/protection-pending", "us/withholding"} <= {
         r["rule_id"] for r in refused.value.rules
     }
-    assert actions.approve(case.pk, user=crew["reviewer"], reason="Protection file found: none").state == "approved"
+    assert case_steps.approve(case.pk, user=crew["reviewer"], reason="Protection file found: none").state == "approved"
 
 
 def test_a_hold_stops_every_open_case_and_lifting_it_restarts_screening(
@@ -224,7 +225,7 @@ def test_a_hold_stops_every_open_case_and_lifting_it_restarts_screening(
     assert live_reservation(scheduled.pk) is None
     assert Person.objects.get(pk=person.pk).legal_hold is True
     with pytest.raises(CaseError):
-        actions.depart(scheduled.pk, user=crew["officer"])
+        case_steps.depart(scheduled.pk, user=crew["officer"])
     with pytest.raises(Exception, match="may not lift"):
         lift_hold(hold, user=crew["officer"], reason="order vacated")
     lift_hold(hold, user=crew["reviewer"], reason="Stay vacated on 2025-05-01")
@@ -279,10 +280,10 @@ def test_a_full_facility_gives_a_waitlist_position_and_a_freed_place_goes_to_the
         )
         for i in range(3)
     ]
-    first, second, third = (actions.accept(c.pk, user=crew["salvador"]) for c in cases)
+    first, second, third = (case_steps.accept(c.pk, user=crew["salvador"]) for c in cases)
     assert [c.state for c in (first, second, third)] == ["accepted", "referred", "referred"]
     assert [waitlist_position(live_reservation(c.pk)) for c in (second, third)] == [1, 2]  # type: ignore[arg-type]
-    actions.reject(first.pk, user=crew["salvador"], reason="no longer wanted")
+    case_steps.reject(first.pk, user=crew["salvador"], reason="no longer wanted")
     assert Case.objects.get(pk=second.pk).state == "accepted"
     assert waitlist_position(live_reservation(third.pk)) == 1  # type: ignore[arg-type]
 
@@ -306,11 +307,13 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
     for i in range(3):
         case = open_case(make_person(f"MX{i}", nationalities="VE"), "us-mx-chnv", user=crew["officer"], day=day)
         for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
-            case = actions.take_step(case.pk, step, user=crew[user], reason="tested", day=day, **options_for(step))
+            case = case_steps.take_step(
+                case.pk, step, user=crew[user], reason="tested", day=day, **options_for(step)
+            ).case
         cases.append(case)
     use_up_quota(make_person("MXF"), "2024-06", 29_999, crew["officer"])  # people admitted, since moved on
-    last = actions.accept(cases[0].pk, user=mexico, day=day)
-    waiting = actions.accept(cases[1].pk, user=mexico, day=day)
+    last = case_steps.accept(cases[0].pk, user=mexico, day=day)
+    waiting = case_steps.accept(cases[1].pk, user=mexico, day=day)
     assert (last.state, waiting.state) == ("accepted", "referred")
     assert waitlist_position(live_reservation(waiting.pk)) == 1  # type: ignore[arg-type]
     counted = Reservation.objects.filter(quota_month="2024-06").exclude(status__in=("waiting", "cancelled")).count()
@@ -321,7 +324,7 @@ def test_a_monthly_quota_is_never_exceeded_and_the_next_acceptance_waits(
 
     assert "quota exhausted: 30,000 of 30,000 used in 2024-06" in quota_reason(day)
     assert "quota: 0 of 30,000 used in 2024-07" in quota_reason(dt.date(2024, 7, 1))
-    july = actions.accept(cases[1].pk, user=mexico, day=dt.date(2024, 7, 1))  # a new month, a new quota
+    july = case_steps.accept(cases[1].pk, user=mexico, day=dt.date(2024, 7, 1))  # a new month, a new quota
     assert july.state == "accepted" and live_reservation(july.pk).quota_month == "2024-07"  # type: ignore[union-attr]
 
 
@@ -337,19 +340,19 @@ def test_release_frees_an_occupied_place_and_the_first_in_line_takes_it(
     waiting = walk(open_case(make_person("R2", **FELON), "us-sv-2025", user=crew["officer"]), crew, "submit", "approve")
     waiting = walk(waiting, crew, "refer", "accept")
     assert (waiting.state, live_reservation(waiting.pk).status) == ("referred", "waiting")  # type: ignore[union-attr]
-    assert [t.step for t in actions.next_steps(inside, crew["salvador"])] == ["release"]
-    assert actions.next_steps(inside, crew["officer"]) == []  # the facility's act, not the sending state's
+    assert [t.step for t in policy.next_steps(inside, crew["salvador"])] == ["release"]
+    assert policy.next_steps(inside, crew["officer"]) == []  # the facility's act, not the sending state's
     with pytest.raises(Refused, match="needs a reason"):
-        actions.release(inside.pk, user=crew["salvador"])
+        case_steps.release(inside.pk, user=crew["salvador"])
     with pytest.raises(CaseError):
-        actions.release(inside.pk, user=crew["officer"], reason="sentence served")
-    released = actions.release(inside.pk, user=crew["salvador"], reason="Sentence served on 2026-11-30")
+        case_steps.release(inside.pk, user=crew["officer"], reason="sentence served")
+    released = case_steps.release(inside.pk, user=crew["salvador"], reason="Sentence served on 2026-11-30")
     assert released.state == "closed" and live_reservation(inside.pk) is None
     assert Reservation.objects.get(case=inside).status == "released"
     assert (Case.objects.get(pk=waiting.pk).state, live_reservation(waiting.pk).status) == ("accepted", "held")  # type: ignore[union-attr]
-    assert actions.next_steps(Case.objects.get(pk=inside.pk), crew["salvador"]) == []  # released once only
+    assert policy.next_steps(Case.objects.get(pk=inside.pk), crew["salvador"]) == []  # released once only
     with pytest.raises(Refused, match="no occupied place"):
-        actions.release(inside.pk, user=crew["salvador"], reason="again")
+        case_steps.release(inside.pk, user=crew["salvador"], reason="again")
     assert [e.action for e in history("case", str(inside.pk))][-1] == "case.release"
 
 
@@ -361,16 +364,16 @@ def test_release_from_handover_closes_the_case_and_a_reception_has_no_place_to_r
         crew,
         *("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over"),
     )
-    assert actions.release(prison.pk, user=crew["salvador"], reason="transferred").state == "closed"
+    assert case_steps.release(prison.pk, user=crew["salvador"], reason="transferred").state == "closed"
     reception = walk(
         open_case(make_person("R4"), "us-sv-2025", user=crew["officer"]),
         crew,
         *("submit", "approve", "refer", "accept", "schedule", "depart", "hand_over"),
     )
     assert reception.placement == "reception"
-    assert "release" not in [t.step for t in actions.next_steps(reception, crew["salvador"])]
+    assert "release" not in [t.step for t in policy.next_steps(reception, crew["salvador"])]
     with pytest.raises(Refused, match="no occupied place"):
-        actions.release(reception.pk, user=crew["salvador"], reason="left")
+        case_steps.release(reception.pk, user=crew["salvador"], reason="left")
     assert Case.objects.get(pk=reception.pk).state == "handed_over"
 
 
@@ -394,7 +397,7 @@ def test_a_waiting_case_whose_record_changed_since_referral_is_returned_and_the_
     assert (stored.state, stored.referral["conviction"]) == ("approved", "felony")  # type: ignore[index]
     assert live_reservation(changed.pk) is None
     assert waitlist_position(live_reservation(third.pk)) == 1  # type: ignore[arg-type]
-    actions.reject(first.pk, user=crew["salvador"], reason="no longer wanted")
+    case_steps.reject(first.pk, user=crew["salvador"], reason="no longer wanted")
     assert Case.objects.get(pk=third.pk).state == "accepted"
 
 
@@ -407,12 +410,12 @@ def test_a_quota_acceptance_given_back_goes_to_the_first_waiting_in_that_month(
     for i in range(2):
         case = open_case(make_person(f"MQ{i}", nationalities="CU"), "us-mx-chnv", user=crew["officer"])
         for step, user in (("submit", "officer"), ("approve", "reviewer"), ("refer", "officer")):
-            case = actions.take_step(case.pk, step, user=crew[user], reason="tested", **options_for(step))
+            case = case_steps.take_step(case.pk, step, user=crew[user], reason="tested", **options_for(step)).case
         cases.append(case)
     use_up_quota(make_person("MQF"), "2024-06", 29_999, crew["officer"])
-    accepted, waiting = (actions.accept(c.pk, user=mexico) for c in cases)
+    accepted, waiting = (case_steps.accept(c.pk, user=mexico) for c in cases)
     assert (accepted.state, waiting.state) == ("accepted", "referred")
-    actions.reject(accepted.pk, user=mexico, reason="duplicate")
+    case_steps.reject(accepted.pk, user=mexico, reason="duplicate")
     promoted = Case.objects.get(pk=waiting.pk)
     assert promoted.state == "accepted" and live_reservation(promoted.pk).status == "held"  # type: ignore[union-attr]
     counted = Reservation.objects.filter(quota_month="2024-06", status__in=("held", "occupied", "released")).count()
@@ -430,12 +433,12 @@ def test_a_case_blocked_after_approval_starts_over_and_needs_a_new_approval(
     update_person(
         person, {"status": "undocumented", "removal_order": ""}, user=crew["officer"], reason="error corrected"
     )
-    case = actions.rescreen(case.pk, user=crew["officer"])
+    case = case_steps.rescreen(case.pk, user=crew["officer"])
     assert (case.state, case.outcome) == ("screened", "review")
-    case = actions.submit(case.pk, user=crew["officer"])  # the old approval does not stand in the way
+    case = case_steps.submit(case.pk, user=crew["officer"])  # the old approval does not stand in the way
     with pytest.raises(Refused, match="written reason"):
-        actions.approve(case.pk, user=crew["reviewer"])
-    assert actions.approve(case.pk, user=crew["reviewer"], reason="appeal decided").state == "approved"
+        case_steps.approve(case.pk, user=crew["reviewer"])
+    assert case_steps.approve(case.pk, user=crew["reviewer"], reason="appeal decided").state == "approved"
 
 
 def test_an_approver_made_a_case_officer_may_refer_but_four_eyes_still_names_the_screener(
@@ -443,7 +446,7 @@ def test_an_approver_made_a_case_officer_may_refer_but_four_eyes_still_names_the
 ) -> None:
     case = walk(open_case(make_person("B2"), "us-sv-2025", user=crew["officer"]), crew, "submit", "approve")
     turned = set_role(crew["reviewer"], Role.CASE_OFFICER, by=crew["admin"], reason="reassigned")
-    case = actions.refer(case.pk, user=turned)
+    case = case_steps.refer(case.pk, user=turned)
     assert (case.approved_by_id, case.screened_by_id) == (turned.pk, crew["officer"].pk)
 
 
@@ -461,5 +464,5 @@ def test_a_person_in_a_receiving_facility_gets_no_new_case_until_the_release_is_
     with pytest.raises(CaseError, match="record the release first"):
         open_case(person, "us-ve-2025", user=crew["officer"])
     assert Case.objects.filter(person=person).count() == 1
-    actions.release(Case.objects.get(person=person).pk, user=crew["salvador"], reason="Sentence served")
+    case_steps.release(Case.objects.get(person=person).pk, user=crew["salvador"], reason="Sentence served")
     assert open_case(person, "us-ve-2025", user=crew["officer"]).state in ("screened", "blocked")

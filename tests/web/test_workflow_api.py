@@ -404,11 +404,27 @@ def test_a_hold_filed_by_upload_stops_the_case_and_only_a_legal_reviewer_lifts_i
 PAST = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
 BAD: list[tuple[str, str, str, dict[str, Any], int, str | None, str]] = [
     # (who, method, path, request, status, field, words of the message)
-    ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "teleport"}}, 422, "step", "unknown step 'teleport'"),
-    ("officer", "POST", "/cases/{case}/steps", {"json": {"step": ""}}, 422, "step", "unknown step ''"),
+    (
+        "officer",
+        "POST",
+        "/cases/{case}/steps",
+        {"json": {"step": "teleport"}},
+        422,
+        "step",
+        "'submit', 'send_back', 'approve'",
+    ),
+    (
+        "officer",
+        "POST",
+        "/cases/{case}/steps",
+        {"json": {"step": ""}},
+        422,
+        "step",
+        "'release', 'withdraw' or 'rescreen'",
+    ),
     ("officer", "POST", "/cases/{case}/steps", {"json": {}}, 422, "step", "required"),
-    ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "s" * 33}}, 422, "step", "at most 32"),
-    ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "schedule", "on": PAST}}, 409, None, "in the past"),
+    ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "s" * 33}}, 422, "step", "Input should be"),
+    ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "schedule", "on": PAST}}, 422, "on", "in the past"),
     ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "schedule", "on": "2025-02-30"}}, 422, "on", "date"),
     ("officer", "POST", "/cases/{case}/steps", {"json": {"step": "withdraw"}}, 409, None, "Withdraw needs a reason"),
     (

@@ -17,9 +17,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
+from accord.accounts.admin_site import AccountsOnly
 from accord.accounts.models import ApiToken, User
 from accord.accounts.services import access_of, record_access_change, record_password_set, set_token_revoked
-from accord.web.admin import AccountsOnly
 
 admin.site.unregister(Group)  # groups would carry model permissions, which authorize nothing here
 

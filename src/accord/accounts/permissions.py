@@ -72,23 +72,3 @@ def require(user: User | None, action: Can) -> None:
     """Raise PermissionDenied unless the user's role grants the action."""
     if not can(user, action):
         raise PermissionDenied(f"your role may not {action.value.replace('_', ' ')}")
-
-
-# Rules whose reasons reveal protection or fear claims: never shown to a receiving state.
-PROTECTION_RULES = frozenset(
-    {"us/asylee-refugee", "us/protection-pending", "us/withholding", "us/fear", "us/third-country-notice"}
-)
-PROTECTION_FIELDS = ("protection", "protection_countries", "fear_screened", "fear_found")
-
-
-def redact_explanation(user: User, results: list[dict[str, object]]) -> list[dict[str, object]]:
-    """An explanation as the user may see it: the result and reason of every protection or fear
-    rule withheld where required (even "barred" would reveal that a claim exists)."""
-    if can(user, Can.VIEW_PROTECTION):
-        return results
-    withheld = {
-        "result": "withheld",
-        "reason": "Withheld: protection and fear information is confidential (8 C.F.R. §208.6)",
-        "quote": None,
-    }
-    return [{**r, **withheld} if r["rule_id"] in PROTECTION_RULES else r for r in results]

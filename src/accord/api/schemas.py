@@ -9,6 +9,8 @@ from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from accord.core.workflow import Step
+
 
 def _no_nul(value: str) -> str:
     """PostgreSQL cannot store or compare text holding NUL: refuse it as bad input, not a 500."""
@@ -188,7 +190,7 @@ class CaseDetailOut(CaseOut):
 
 
 class StepIn(Schema):
-    step: Annotated[str, StringConstraints(max_length=32)]
+    step: Step = Field(description="The step to take; GET the case's steps for those you may take now.")
     reason: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul)] = ""
     on: dt.date | None = Field(None, description='The move date, for "schedule".')
     basis_kind: Text = Field(

@@ -1,4 +1,5 @@
-"""Who may see what of a case, and four eyes: one place, read by the use cases, pages, API and CLI.
+"""Who may see and do what with a case: one place, read by the use cases, pages, API and CLI
+(``redaction`` applies it to what is shown).
 
 Receiving-state officers see only cases sent to their own state, and of those only what the
 receiving state holds: the minimum record it was sent, its own part of the workflow, and the
@@ -6,24 +7,39 @@ place. Never an outcome, a rule, a citation, a reason or a date of screening: wh
 state's reason for taking a case back (a protection or fear claim, a pending order, a hold, a
 changed record), they see the one neutral state ``returned`` (8 C.F.R. §208.6: not even that a
 claim exists may be told to the state the person fears).
+
+Four eyes: the legal reviewer who approves a case never opened, screened or submitted it, at any
+time and in any role (``Participation`` remembers everyone who did). Carrying out an approval (referring it,
+say) is not preparing it: an approver later made a case officer may refer the case.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accord.accounts.models import Role, User
-from accord.accounts.permissions import PROTECTION_RULES, Can, can
-from accord.cases.models import REFERRED_STATES, Case, Participation, basis_label
-from accord.core.screening import Explanation
-from accord.core.workflow import RETURNED, RETURNED_LABEL, seen_by_receiving_state
+from accord.accounts.permissions import Can, can
+from accord.capacity.selectors import occupies_place
+from accord.cases.models import REFERRED_STATES, Case, Participation
+from accord.core.workflow import RETURNED, RETURNED_NOTICE, Step, Transition, seen_by_receiving_state, steps_for
+
+FOUR_EYES = "Four eyes: a legal reviewer who never opened, screened or submitted this case must approve it"
+
+
+# --- four eyes ----------------------------------------------------------------------------------
 
 
 def took_part(case: Case, user: User) -> bool:
-    """Whether the user ever opened, screened or submitted the case (four eyes)."""
+    """Whether the user ever opened, screened or submitted the case."""
     return Participation.objects.filter(case_id=case.pk, user_id=user.pk).exists()
+
+
+def took_part_in(user: User) -> Exists:
+    """``took_part`` for a queryset of cases (the reviewer's queue leaves out their own cases)."""
+    return Exists(Participation.objects.filter(case=OuterRef("pk"), user=user))
+
+
+# --- receiving-state scoping ----------------------------------------------------------------------
 
 
 def sent_to(state: str) -> Q:
@@ -41,9 +57,7 @@ def seen_state(user: User, case: Case) -> str:
     return seen_by_receiving_state(case.state) if user.role == Role.RECEIVING_OFFICER else case.state
 
 
-def seen_state_label(user: User, case: Case) -> str:
-    state = seen_state(user, case)
-    return RETURNED_LABEL if state == RETURNED else case.get_state_display()  # type: ignore[attr-defined]
+# --- who reads what -----------------------------------------------------------------------------
 
 
 def sees_screening(user: User) -> bool:
@@ -57,49 +71,42 @@ def sees_legal_notes(user: User) -> bool:
     return can(user, Can.VIEW_PROTECTION)
 
 
-def shown_reason(user: User, case: Case) -> str:
-    """The reason of the case's last step as the user may read it: sending staff read every reason;
-    a receiving officer reads only their own state's rejection."""
-    if sees_legal_notes(user) or (case.state == "rejected" and user.role == Role.RECEIVING_OFFICER):
-        return case.state_reason
-    return ""
+def sees_protection(user: User | None) -> bool:
+    """Protection and fear rules' results and reasons: withheld from everyone else."""
+    return can(user, Can.VIEW_PROTECTION)
 
 
-def referral_view(case: Case) -> dict[str, Any]:
-    """The minimum record the receiving state was sent (empty before referral)."""
-    sent = case.referral or {}
-    return {
-        "person_id": sent.get("person_id", case.person.person_id),
-        "family_name": sent.get("family_name", ""),
-        "given_names": sent.get("given_names", ""),
-        "date_of_birth": sent.get("date_of_birth"),
-        "sex": sent.get("sex"),
-        "nationalities": list(sent.get("nationalities", [])),
-        "placement": sent.get("placement", ""),
-        "clause": sent.get("clause") or "",
-        "facility": sent.get("facility"),
-        "conviction": sent.get("conviction"),
-        "legal_basis": basis_label(sent.get("legal_basis")),
-    }
+# --- who may take which step ------------------------------------------------------------------------
 
 
-def display_name(record: dict[str, Any]) -> str:
-    return f"{(record.get('family_name') or '').upper()}, {record.get('given_names') or ''}".strip(", ") or str(
-        record.get("person_id", "")
-    )
+def role_refusal(user: User, chosen: Transition) -> str | None:
+    """Why the user's role may not take the step at all (checked before the case is looked up,
+    so that a refusal never tells whether a case exists)."""
+    if not user.is_active or user.role not in chosen.roles:
+        return f"Your role ({user.get_role_display()}) may not {chosen.label.lower()}"
+    return None
 
 
-def refusal_rows(result: Explanation, user: User | None, rule_ids: set[str]) -> list[dict[str, str]]:
-    """The rules that stopped a step, as the user may see them. ``user`` None: in full (for the
-    sending state's own wording). Without protection access, a protection or fear rule is one
-    withheld row: even its id would tell that a claim exists."""
-    rows = []
-    for r in result.results:
-        if r.rule_id not in rule_ids:
-            continue
-        if r.rule_id in PROTECTION_RULES and user is not None and not can(user, Can.VIEW_PROTECTION):
-            withheld = "Withheld (8 C.F.R. §208.6)"
-            rows.append({"rule_id": "withheld", "result": "withheld", "reason": withheld, "citation": ""})
-        else:
-            rows.append({"rule_id": r.rule_id, "result": r.result.label, "reason": r.reason, "citation": r.citation})
-    return rows
+def step_refusal(user: User, case: Case, chosen: Transition) -> str | None:
+    """Why the user may not take the step on this case now, or None: the one check behind both
+    the refusal of a step and the steps a page or the API offers. A case a receiving officer may
+    not see at all is the caller's business (it is not found, not refused)."""
+    if refusal := role_refusal(user, chosen):
+        return refusal
+    if seen_state(user, case) == RETURNED:
+        return RETURNED_NOTICE.format(case=case.pk)  # never which of the sending side's states
+    if case.state not in chosen.sources:
+        allowed = ", ".join(s.replace("_", " ") for s in sorted(chosen.sources))
+        return f"Cannot {chosen.label.lower()}: the case is {case.get_state_display()}, not {allowed}"
+    if chosen.step == Step.APPROVE and took_part(case, user):
+        return FOUR_EYES
+    if chosen.step == Step.RELEASE and not occupies_place(case.pk):
+        return f"Nothing to release: case {case.pk} holds no occupied place"
+    return None
+
+
+def next_steps(case: Case, user: User) -> list[Transition]:
+    """The steps this user may take on this case now: exactly those ``step_refusal`` lets through."""
+    if user.role == Role.RECEIVING_OFFICER and not receiving_officer_may_see(user, case):
+        return []
+    return [t for t in steps_for(case.state, user.role) if step_refusal(user, case, t) is None]

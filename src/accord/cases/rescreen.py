@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from accord.cases import actions
+from accord.cases.changes import lock
 from accord.cases.models import Case, State
+from accord.cases.returns import review_case
+from accord.cases.standing import Verdict
 from accord.core.version import rules_version
 from accord.core.workflow import NOT_YET_MOVED
 
@@ -43,12 +45,12 @@ def rescreen_open_cases(
     why = f"screened again under rules {rules_version()}"
     for done, case_id in enumerate(ids, start=1):
         with transaction.atomic():
-            case = actions.lock_case(case_id)
+            case = lock(case_id)
             if case.state not in OPEN:  # moved on since the list was read
                 continue
             before = (case.outcome, set(filter(None, case.failing_rules.split(";"))), case.state)
             held = case.reservations.filter(status__in=("waiting", "held")).count()
-            verdict = actions.review_case(case, actor=None, reason=why, day=day)
+            verdict = review_case(case, actor=None, reason=why, day=day)
             _count(report, case, before, verdict, held)
         if progress:
             progress(done, len(ids))
@@ -59,7 +61,7 @@ def _count(
     report: RescreenReport,
     case: Case,
     before: tuple[str, set[str], str],
-    verdict: actions.Verdict | None,
+    verdict: Verdict | None,
     held: int,
 ) -> None:
     outcome, failing, state = before

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from accord.accounts.models import Role, User
-from accord.accounts.permissions import PROTECTION_RULES, Can, can, require
+from accord.accounts.permissions import Can, can, require
 from accord.audit.selectors import events_for_objects
-from accord.cases.models import REFERRED_STATES, Case, Participation, State
-from accord.cases.policy import sent_to
+from accord.cases.models import REFERRED_STATES, Case, State
+from accord.cases.policy import sent_to, took_part_in
+from accord.cases.redaction import audit_values
 from accord.core.workflow import QUEUES, RETURNED
 from accord.people.selectors import matching
 
@@ -110,8 +111,7 @@ def work_queue(user: User) -> QuerySet[Case]:
     states = QUEUES.get(user.role, frozenset())
     cases = case_list(user, CaseFilters()).filter(state__in=sorted(states))
     if user.role == Role.LEGAL_REVIEWER:
-        mine = Exists(Participation.objects.filter(case=OuterRef("pk"), user=user))
-        cases = cases.exclude(mine, state=State.LEGAL_REVIEW)
+        cases = cases.exclude(took_part_in(user), state=State.LEGAL_REVIEW)  # four eyes
     return cases.order_by("state_changed_at", "id")
 
 
@@ -151,7 +151,6 @@ def case_history(user: User, case: Case) -> list[HistoryEntry] | None:
         ("case", str(case.pk)),
         *(("reservation", str(pk)) for pk in case.reservations.values_list("pk", flat=True)),
     ]
-    hide = not can(user, Can.VIEW_PROTECTION)
     return [
         HistoryEntry(
             seq=e.seq,
@@ -160,16 +159,9 @@ def case_history(user: User, case: Case) -> list[HistoryEntry] | None:
             action=e.action,
             object_type=e.object_type,
             object_id=e.object_id,
-            before=_redacted(e.before, hide),
-            after=_redacted(e.after, hide),
+            before=audit_values(user, e.before),
+            after=audit_values(user, e.after),
             reason=e.reason,
         )
         for e in events_for_objects(subjects)
     ]
-
-
-def _redacted(values: dict[str, object] | None, hide: bool) -> dict[str, object] | None:
-    if not hide or not values or "failing_rules" not in values:
-        return values
-    kept = [r for r in str(values["failing_rules"]).split(";") if r and r not in PROTECTION_RULES]
-    return {**values, "failing_rules": ";".join(kept)}

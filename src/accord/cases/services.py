@@ -12,15 +12,12 @@ from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
 from accord.audit.services import record
 from accord.capacity.selectors import current_usage, occupied_place_of
+from accord.cases.errors import CaseError
 from accord.cases.models import Case, Participation, State
 from accord.core.screening import Explanation, default_dataset, explain
 from accord.core.version import rules_version
 from accord.people.models import Person
 from accord.people.records import people_frame
-
-
-class CaseError(ValueError):
-    """A refused use case: nothing was changed, and the message says why."""
 
 
 def screen_person(person: Person, agreement_id: str, day: dt.date | None = None) -> Explanation:

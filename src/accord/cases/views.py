@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Role, User
-from accord.accounts.permissions import Can, can, redact_explanation, require
-from accord.capacity.selectors import latest_reservation, live_reservation, waitlist_position
-from accord.cases import actions, policy
+from accord.accounts.permissions import Can, can, require
+from accord.capacity.selectors import latest_reservation, waitlist_position
+from accord.cases import policy, redaction
+from accord.cases.errors import CaseError
 from accord.cases.models import Case, LegalBasis, Outcome, State
 from accord.cases.selectors import (
     CaseFilters,
@@ -23,11 +24,12 @@ from accord.cases.selectors import (
     receiving_states,
     work_queue,
 )
-from accord.cases.services import CaseError, open_case
+from accord.cases.services import open_case
+from accord.cases.steps import LEGAL_BASIS, take_step
 from accord.core.screening import default_dataset
 from accord.core.workflow import RETURNED, RETURNED_LABEL, RETURNED_NOTICE
 from accord.people.models import Person
-from accord.web.paging import page_of, wants_fragment
+from accord.ui.paging import page_of, wants_fragment
 
 
 def _filters(request: HttpRequest) -> CaseFilters:
@@ -75,16 +77,16 @@ class ReceivingRow:
     def __init__(self, pk: int, record: dict[str, object], agreement_id: str, state: str, label: str, opened: object):
         self.pk, self.record, self.agreement_id = pk, record, agreement_id
         self.state, self.state_label, self.created_at = state, label, opened
-        self.display_name = policy.display_name(record)
+        self.display_name = redaction.display_name(record)
 
     @classmethod
     def of(cls, user: User, case: Case) -> ReceivingRow:
         return cls(
             case.pk,
-            policy.referral_view(case),
+            redaction.referral_view(case),
             case.agreement_id,
             policy.seen_state(user, case),
-            policy.seen_state_label(user, case),
+            redaction.seen_state_label(user, case),
             case.created_at,
         )
 
@@ -96,25 +98,25 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     reservation = latest_reservation(case.pk)
     context: dict[str, object] = {
         "case": case,
-        "steps": actions.next_steps(case, user),
+        "steps": policy.next_steps(case, user),
         "reservation": reservation,
         "waitlist_position": waitlist_position(reservation) if reservation else None,
     }
     if user.role == Role.RECEIVING_OFFICER:
         returned = policy.seen_state(user, case) == RETURNED
         context |= {
-            "record": policy.referral_view(case),
+            "record": redaction.referral_view(case),
             "state": policy.seen_state(user, case),
-            "state_label": policy.seen_state_label(user, case),
+            "state_label": redaction.seen_state_label(user, case),
             "notice": RETURNED_NOTICE.format(case=case.pk) if returned else "",
-            "reason": policy.shown_reason(user, case),
+            "reason": redaction.shown_reason(user, case),
             "reservation": None if returned else reservation,
         }
         return render(request, "cases/detail_receiving.html", context)
     context |= {
-        "needs_basis": actions.LEGAL_BASIS in case.failing_rules.split(";"),
+        "needs_basis": LEGAL_BASIS in case.failing_rules.split(";"),
         "basis_kinds": LegalBasis.choices,
-        "explanation": redact_explanation(user, case.explanation),
+        "explanation": redaction.explanation(user, case.explanation),
         "history": case_history(user, case),
         "sees_record": can(user, Can.VIEW_PEOPLE),
         "sees_legal_notes": policy.sees_legal_notes(user),
@@ -139,19 +141,17 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.error(request, f"Move date: {request.POST['on']!r} is not a date (YYYY-MM-DD)")
             return redirect("case", case_id=case.pk)
     try:
-        done = actions.take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), **options)
+        done = take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), **options)
     except CaseError as err:  # a refusal names the rules, their reasons and citations (to those who may read them)
         messages.error(request, str(err))
         return redirect("case", case_id=case.pk)
-    reservation = live_reservation(done.pk)
-    if step == "accept" and reservation is not None and reservation.status == "waiting":
+    if done.waiting:
         messages.warning(
-            request,
-            f"No place free yet: case {done.pk} is on the waitlist at position {waitlist_position(reservation)}.",
+            request, f"No place free yet: case {done.case.pk} is on the waitlist at position {done.waitlist_position}."
         )
     else:
-        messages.success(request, f"Case {done.pk} is now {policy.seen_state_label(user, done)}.")
-    return redirect("case", case_id=done.pk)
+        messages.success(request, f"Case {done.case.pk} is now {redaction.seen_state_label(user, done.case)}.")
+    return redirect("case", case_id=done.case.pk)
 
 
 @login_required

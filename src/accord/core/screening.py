@@ -18,8 +18,8 @@ import polars as pl
 
 from accord.core.dataset import Agreement, Dataset, load_dataset
 from accord.core.rules import general, us  # noqa: F401  (registers the rules)
-from accord.core.rules.clauses import clause_id, common_situation, situation
-from accord.core.rules.engine import OUTCOMES, BoundRule, Context, Result, Usage, bind, clause_rule, registered_rules
+from accord.core.rules.clauses import clause_id, clause_rule, common_situation, situation
+from accord.core.rules.engine import OUTCOMES, BoundRule, Context, Result, Usage, bind, registered_rules
 
 DECISION_COLUMNS = ("person_id", "agreement_id", "date", "outcome", "placement", "rules", "citations")
 DECISION_SCHEMA = {

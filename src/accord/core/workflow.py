@@ -1,6 +1,6 @@
 """The case workflow of DESIGN.md §4 as data: states, the steps between them, and who may take each.
 
-Pure: no database and no web framework. The Django use cases in ``accord.cases.actions`` carry
+Pure: no database and no web framework. The Django use cases in ``accord.cases.steps`` carry
 the steps out (locking, re-screening, reservations, the audit log); views, API and CLI only ask
 this table what a role may do next. Roles are the strings of ``accounts.Role``.
 """

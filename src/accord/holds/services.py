@@ -3,6 +3,7 @@ that files it; lifting the last one sends the held cases back to screening."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from django.core.files.base import File
@@ -12,8 +13,12 @@ from django.utils import timezone
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
 from accord.audit.services import record
-from accord.cases import actions
-from accord.cases.services import CaseError
+from accord.cases.changes import apply_screening, finish, locked_cases
+from accord.cases.errors import CaseError
+from accord.cases.models import Case, State
+from accord.cases.services import screen_person
+from accord.cases.waitlist import give_back_place
+from accord.core.workflow import NOT_YET_MOVED
 from accord.holds.models import LegalHold
 from accord.people.models import Person
 from accord.people.services import update_person
@@ -42,7 +47,7 @@ def file_hold(person: Person, *, kind: str, reference: str, document: File, user
             hold.save()
             why = f"{hold.get_kind_display()} {hold.reference}"
             record(user, "hold.file", "hold", str(hold.pk), after=_state(hold), reason=why)
-            actions.hold_open_cases(locked, actor=user, reason=why)
+            _stop_open_cases(locked, actor=user, reason=why)
             if locked.legal_hold is not True:
                 update_person(locked, {"legal_hold": "true"}, user=user, reason=f"hold filed: {why}")
     except BaseException:
@@ -70,8 +75,33 @@ def lift_hold(hold: LegalHold, *, user: User, reason: str) -> LegalHold:
         record(user, "hold.lift", "hold", str(locked.pk), before=before, after=_state(locked), reason=reason.strip())
         if not person.holds.filter(lifted_at=None).exists():
             update_person(person, {"legal_hold": "false"}, user=user, reason=f"hold {locked.pk} lifted")
-            actions.resume_held_cases(person, actor=user, reason=f"hold {locked.pk} lifted: {reason.strip()}")
+            _resume_held_cases(person, actor=user, reason=f"hold {locked.pk} lifted: {reason.strip()}")
     return locked
+
+
+def _stop_open_cases(person: Person, *, actor: User | None, reason: str) -> list[Case]:
+    """A hold stops every open case of the person that has not yet been handed over, wherever it
+    is: its place is given back and the case waits in ``on_hold`` until the hold is lifted.
+    Runs inside the caller's transaction, with the person locked."""
+    held = []
+    for case in locked_cases(person, (*NOT_YET_MOVED, State.BLOCKED)):
+        give_back_place(case, actor, reason)
+        case.held_from = case.state
+        case.scheduled_for = None
+        held.append(finish(case, "hold", actor, reason, target=State.ON_HOLD))
+    return held
+
+
+def _resume_held_cases(person: Person, *, actor: User | None, reason: str, day: dt.date | None = None) -> list[Case]:
+    """The last hold was lifted: every held case is screened again and starts over from
+    ``screened`` (or ``blocked``), never straight back to where it was."""
+    resumed = []
+    for case in locked_cases(person, (State.ON_HOLD,)):
+        result = apply_screening(case, screen_person(person, case.agreement_id, day))
+        case.held_from = ""
+        target = State.BLOCKED if result.outcome == "barred" else State.SCREENED
+        resumed.append(finish(case, "resume", actor, reason, target=target))
+    return resumed
 
 
 def _check(kind: str, reference: str, document: File) -> None:

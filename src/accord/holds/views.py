@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from accord.accounts.permissions import Can, require
-from accord.cases.services import CaseError
+from accord.cases.errors import CaseError
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
 from accord.people.models import Person

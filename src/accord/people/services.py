@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accord.accounts.models import User
 from accord.audit.services import record
-from accord.cases.actions import review_open_cases
+from accord.cases.returns import review_open_cases
 from accord.core.records import (
     MAX_ERRORS_PER_CHECK,
     PERSON_COLUMNS,

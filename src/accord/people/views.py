@@ -19,7 +19,7 @@ from accord.people.models import Person
 from accord.people.records import as_cells, record_of
 from accord.people.selectors import matching
 from accord.people.services import EDITABLE, import_people, update_person
-from accord.web.paging import page_of, wants_fragment
+from accord.ui.paging import page_of, wants_fragment
 
 
 @login_required

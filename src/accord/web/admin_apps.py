@@ -1,8 +1,8 @@
-"""The admin app with Accord's site (``accord.web.admin``): kept apart, since an app config may
+"""The admin app with Accord's site (``accord.accounts.admin_site``): kept apart, since an app config may
 not import models."""
 
 from django.contrib.admin.apps import AdminConfig
 
 
 class AccordAdminConfig(AdminConfig):
-    default_site = "accord.web.admin.AccordAdminSite"
+    default_site = "accord.accounts.admin_site.AccordAdminSite"

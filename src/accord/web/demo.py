@@ -14,8 +14,9 @@ from django.db import transaction
 
 from accord.accounts.models import Role, User
 from accord.accounts.services import access_of, record_access_change
+from accord.cases.errors import CaseError
 from accord.cases.models import Case
-from accord.cases.services import CaseError, open_case
+from accord.cases.services import open_case
 from accord.core.population import generate_population
 from accord.core.screening import default_dataset, screen_population
 from accord.facilities.models import Facility
@@ -161,7 +162,7 @@ STEPS_TO = {
 def _walk_workflow() -> int:
     """Take eligible demo cases through the workflow with the demo users, then file one hold on a
     person with a scheduled case, so the demo shows every queue and a case pulled off its move."""
-    from accord.cases.actions import take_step
+    from accord.cases.steps import take_step
     from accord.holds.services import file_hold
 
     if Case.objects.exclude(state__in=("screened", "blocked")).exists():

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import polars as pl
 
 from accord.core.dataset import Acceptance, Clause
-from accord.core.rules.engine import Branch, Context, Person, Result, first_of
+from accord.core.rules.engine import BoundRule, Branch, Context, Person, Result, first_of
 from accord.core.vocabulary import CONVICTION_RANK
 
 # Match codes of a clause: the person is outside it, may fall under it (review), or falls under it.
@@ -181,3 +181,13 @@ def clause_branches(ctx: Context, index: int) -> list[Branch]:
         ),
         Branch(match == NO_MATCH, Result.NOT_APPLICABLE, said("Outside this clause")),
     ]
+
+
+def clause_rule(ctx: Context, index: int) -> BoundRule:
+    """The rule of one agreement clause: does the person fall under it?"""
+    clause = ctx.agreement.clauses[index]
+    citation = f"{ctx.agreement.id} clause {clause.id} ({clause.citation.document})"
+    # Like every rule, a clause that cannot be decided is reviewed, never passed.
+    fallback = Branch(pl.lit(True), Result.REVIEW, "could not be decided: review")
+    branches = (*clause_branches(ctx, index), fallback)
+    return BoundRule(f"{ctx.agreement.id}/{clause.id}", clause.title, citation, None, branches)

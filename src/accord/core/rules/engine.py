@@ -183,15 +183,3 @@ def bind(definition: RuleDef, ctx: Context) -> BoundRule:
         branches = [gate, *body, fallback]
     citation = info.citation.replace("{agreement}", ctx.agreement.id)
     return BoundRule(definition.id, info.title, citation, info, tuple(branches))
-
-
-def clause_rule(ctx: Context, index: int) -> BoundRule:
-    """The rule of one agreement clause: does the person fall under it?"""
-    from accord.core.rules.clauses import clause_branches
-
-    clause = ctx.agreement.clauses[index]
-    citation = f"{ctx.agreement.id} clause {clause.id} ({clause.citation.document})"
-    # Like every rule, a clause that cannot be decided is reviewed, never passed.
-    fallback = Branch(pl.lit(True), Result.REVIEW, "could not be decided: review")
-    branches = (*clause_branches(ctx, index), fallback)
-    return BoundRule(f"{ctx.agreement.id}/{clause.id}", clause.title, citation, None, branches)

@@ -1,5 +1,4 @@
-"""``accord audit verify|export``: prove the chain (against anchors kept outside, if given), or
-hand it to an outside auditor."""
+"""``accord audit verify | export``: prove the chain (against anchors kept outside, if given), or hand it to an outside auditor."""
 
 from __future__ import annotations
 
@@ -11,8 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+
+from accord.cli.common import app, console, django_setup, errors, fail, say
 
 audit_app = typer.Typer(help="Verify and export the tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
@@ -31,7 +34,6 @@ def verify_command(
     ] = None,
 ) -> None:
     """Recompute every event's hash and link; name the first broken event and exit 1 if any."""
-    from accord.cli import _django, console, errors
     from accord.core.audit import parse_anchors
 
     try:
@@ -41,23 +43,20 @@ def verify_command(
 
             result = verify_export(file, anchors)
         else:
-            _django()
+            django_setup()
             from accord.audit.selectors import verify_chain
 
             result = verify_chain(anchors)
     except ValueError as err:
-        errors.print(f"[bold red]error:[/] {err}", highlight=False)
-        raise typer.Exit(2) from None
+        raise fail(str(err), 2) from None
     if not result.ok:
-        errors.print(f"[bold red]BROKEN:[/] {result}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]BROKEN:[/] {escape(str(result))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    console.print(str(result), highlight=False, soft_wrap=True)
+    say(result)
     if anchors:
         console.print(f"{len(anchors)} anchor{'s' if len(anchors) > 1 else ''} found unchanged.", highlight=False)
     if result.anchor:
-        console.print(
-            f"Anchor for a later check (keep it outside this system): {result.anchor}", highlight=False, soft_wrap=True
-        )
+        say(f"Anchor for a later check (keep it outside this system): {result.anchor}")
 
 
 @audit_app.command("export")
@@ -65,11 +64,10 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", help="Where to write: .jsonl or .csv (every column, hashes included).")],
 ) -> None:
     """Write the whole log for an outside auditor, who can check it with `accord audit verify --file`."""
-    from accord.cli import _django, _fail, console
 
     if out.suffix not in (".jsonl", ".csv"):
-        raise _fail(f"{out}: use .jsonl or .csv", 2)
-    _django()
+        raise fail(f"{out}: use .jsonl or .csv", 2)
+    django_setup()
     from accord.audit.selectors import stored_rows
 
     count = _write(out, stored_rows())

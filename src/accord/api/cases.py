@@ -1,0 +1,193 @@
+"""Cases and their workflow: list, open, the steps offered and taken, the history, the queue.
+
+Receiving officers get the case as the receiving state holds it (``redaction``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from accord.accounts.models import Role, User
+from accord.accounts.permissions import Can, require
+from accord.api.common import ERRORS, Limit, Offset, agreements_named, caller
+from accord.api.schemas import (
+    CaseDetailOut,
+    CaseIn,
+    CaseOut,
+    ErrorOut,
+    EventOut,
+    RefusalOut,
+    StepIn,
+    StepOut,
+    Text,
+)
+from accord.capacity.models import Reservation
+from accord.capacity.selectors import live_reservation, waitlist_position
+from accord.cases import policy, redaction
+from accord.cases.models import Case
+from accord.cases.selectors import CaseFilters, case_history, case_list, get_case, work_queue
+from accord.cases.services import open_case
+from accord.cases.steps import take_step
+from accord.core.workflow import RETURNED, RETURNED_NOTICE, Transition
+from accord.people.models import Person
+
+router = Router()
+
+
+def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
+    if user.role == Role.RECEIVING_OFFICER:
+        return _referral_out(case, user, detail)
+    failing = redaction.failing_rules(user, [r for r in case.failing_rules.split(";") if r])
+    out: dict[str, Any] = {
+        "id": case.pk,
+        "person_id": case.person.person_id,
+        "person_name": case.person.display_name,
+        "nationalities": case.person.nationalities,
+        "agreement_id": case.agreement_id,
+        "receiving_state": case.receiving_state,
+        "state": case.state,
+        "outcome": case.outcome,
+        "placement": case.placement,
+        "clause_id": case.clause_id,
+        "failing_rules": failing,
+        "screened_on": case.screened_on,
+        "data_version": case.data_version,
+        "rules_version": case.rules_version,
+        "created_at": case.created_at,
+    }
+    if detail:
+        reservation = live_reservation(case.pk)
+        out |= {
+            "explanation": redaction.explanation(user, case.explanation),
+            "next_steps": [_step_out(t) for t in policy.next_steps(case, user)],
+            "reservation": _reservation_out(reservation) if reservation else None,
+            "referral": case.referral,
+            "legal_basis": case.legal_basis,
+            "scheduled_for": case.scheduled_for,
+            "state_reason": redaction.shown_reason(user, case),
+        }
+    return out
+
+
+def _referral_out(case: Case, user: User, detail: bool) -> dict[str, Any]:
+    """A case as the receiving state holds it: the record it was sent and its own part of the
+    workflow. No outcome, rule, screening date or version: nothing that changes with the sending
+    state's reasons (8 C.F.R. §208.6)."""
+    record = redaction.referral_view(case)
+    state = policy.seen_state(user, case)
+    out: dict[str, Any] = {
+        "id": case.pk,
+        "person_id": record["person_id"],
+        "person_name": redaction.display_name(record),
+        "nationalities": record["nationalities"],
+        "agreement_id": case.agreement_id,
+        "receiving_state": case.receiving_state,
+        "state": state,
+        "outcome": None,
+        "placement": record["placement"],
+        "clause_id": record["clause"],
+        "failing_rules": [],
+        "screened_on": None,
+        "data_version": "",
+        "rules_version": "",
+        "created_at": case.created_at,
+    }
+    if detail:
+        returned = state == RETURNED
+        reservation = None if returned else live_reservation(case.pk)
+        out |= {
+            "explanation": [],
+            "next_steps": [_step_out(t) for t in policy.next_steps(case, user)],
+            "reservation": _reservation_out(reservation) if reservation else None,
+            "referral": case.referral,
+            "legal_basis": (case.referral or {}).get("legal_basis"),
+            "scheduled_for": None if returned else case.scheduled_for,
+            "state_reason": RETURNED_NOTICE.format(case=case.pk) if returned else redaction.shown_reason(user, case),
+        }
+    return out
+
+
+def _step_out(t: Transition) -> dict[str, Any]:
+    return {"step": t.step, "label": t.label, "needs_reason": t.needs_reason, "help": t.help}
+
+
+def _reservation_out(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "facility": reservation.facility.code if reservation.facility else None,
+        "status": reservation.status,
+        "quota_month": reservation.quota_month,
+        "waitlist_position": waitlist_position(reservation),
+    }
+
+
+@router.get("/cases", response={200: list[CaseOut], **ERRORS}, tags=["cases"])
+def cases(
+    request: HttpRequest,
+    q: Text = "",
+    agreement_id: Text = "",
+    outcome: Text = "",
+    nationality: Text = "",
+    state: Text = "",
+    limit: int = Limit,
+    offset: int = Offset,
+) -> Any:
+    user = caller(request)
+    filters = CaseFilters(query=q, agreement=agreement_id, outcome=outcome, nationality=nationality, state=state)
+    return [_case_out(c, user) for c in case_list(user, filters)[offset : offset + limit]]
+
+
+@router.get("/cases/{int:case_id}", response={200: CaseDetailOut, **ERRORS}, tags=["cases"])
+def case(request: HttpRequest, case_id: int) -> Any:
+    user = caller(request)
+    return _case_out(get_case(user, case_id), user, detail=True)
+
+
+@router.post("/cases", response={201: CaseDetailOut, 409: ErrorOut, **ERRORS}, tags=["cases"])
+def create_case(request: HttpRequest, body: CaseIn) -> Any:
+    """Open a case: the person is screened at once and the result stored with its versions."""
+    user = caller(request)
+    require(user, Can.OPEN_CASES)
+    found = Person.objects.filter(person_id=body.person_id).first()
+    if found is None:
+        return Status(404, {"message": f"no person {body.person_id!r}", "field": "person_id"})
+    (chosen,) = agreements_named(body.agreement_id)  # an unknown agreement is bad input (422), not a conflict
+    return Status(201, _case_out(open_case(found, chosen.id, user=user), user, detail=True))
+
+
+@router.get("/cases/{int:case_id}/steps", response={200: list[StepOut], **ERRORS}, tags=["workflow"])
+def case_steps(request: HttpRequest, case_id: int) -> Any:
+    """The steps you may take on the case now (your role, its state, four eyes)."""
+    user = caller(request)
+    return [_step_out(t) for t in policy.next_steps(get_case(user, case_id), user)]
+
+
+@router.post("/cases/{int:case_id}/steps", response={200: CaseDetailOut, 409: RefusalOut, **ERRORS}, tags=["workflow"])
+def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
+    """Take a step. The person is screened again today; a refusal (409) changes nothing and names
+    the rules, reasons and citations that stopped it. An acceptance into a full facility answers
+    200 with the case still ``referred`` and a ``reservation.waitlist_position``."""
+    user = caller(request)
+    get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
+    options = {"on": body.on, "basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
+    done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
+    return _case_out(get_case(user, done.case.pk), user, detail=True)
+
+
+@router.get("/cases/{int:case_id}/history", response={200: list[EventOut], **ERRORS}, tags=["workflow"])
+def case_history_api(request: HttpRequest, case_id: int) -> Any:
+    """The case's audit events in order: every step, screening and reservation change."""
+    user = caller(request)
+    events = case_history(user, get_case(user, case_id))
+    if events is None:
+        raise PermissionDenied("your role may not view audit")
+    return events
+
+
+@router.get("/queue", response={200: list[CaseOut], **ERRORS}, tags=["workflow"])
+def queue(request: HttpRequest, limit: int = Limit, offset: int = Offset) -> Any:
+    """What waits for you: cases your role can move on, oldest first."""
+    user = caller(request)
+    return [_case_out(c, user) for c in work_queue(user)[offset : offset + limit]]

@@ -1,0 +1,105 @@
+"""Locking, screening into, saving and auditing a case: the bookkeeping every use case on a case
+shares, so that each change is made and recorded one way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from accord.accounts.models import Role, User
+from accord.audit.services import record
+from accord.cases.errors import CaseError
+from accord.cases.models import Case, Participation, State
+from accord.cases.services import explanation_json
+from accord.cases.standing import Verdict, why
+from accord.core.screening import Explanation
+from accord.core.version import rules_version
+from accord.core.workflow import transition
+from accord.people.models import Person
+
+# A case that reaches one of these has no submission or approval: it goes through legal review again.
+STARTING_OVER = frozenset({State.SCREENED, State.BLOCKED})
+
+
+def lock(case_id: int) -> Case:
+    """Lock the case's person, then the case: the one lock order of every use case on a case, so
+    that steps, edits and holds on the same person queue up instead of deadlocking."""
+    person_id = Case.objects.filter(pk=case_id).values_list("person_id", flat=True).first()
+    if person_id is None:
+        raise CaseError(f"no case {case_id}")
+    Person.objects.select_for_update().get(pk=person_id)
+    case = Case.objects.select_for_update().select_related("person").get(pk=case_id)
+    case.before = snapshot(case)
+    return case
+
+
+def locked_cases(person: Person, states: Iterable[str]) -> list[Case]:
+    """The person's cases in ``states``, locked (the caller holds the person's lock)."""
+    cases = list(
+        Case.objects.select_for_update().select_related("person").filter(person=person, state__in=list(states))
+    )
+    for case in cases:
+        case.before = snapshot(case)
+    return cases
+
+
+def apply_screening(case: Case, result: Explanation) -> Explanation:
+    """Keep a screening on the case (outcome, placement, clause, rules, date and versions)."""
+    case.outcome = result.outcome
+    case.placement = result.reported_placement or ""
+    case.clause_id = result.clause_id or ""
+    case.failing_rules = ";".join(r.rule_id for r in result.failing)
+    case.explanation = explanation_json(result)
+    case.screened_on = result.date
+    case.screened_at = timezone.now()
+    case.data_version = result.data_version
+    case.rules_version = rules_version()
+    return result
+
+
+def note_part(case: Case, user: User, act: str) -> None:
+    """Four eyes remember everyone who prepared the case. ``screened_by`` keeps the officer whose
+    screening the approval rests on, shown on the case page."""
+    Participation.objects.get_or_create(case=case, user=user, defaults={"first_act": act})
+    if user.role == Role.CASE_OFFICER and case.state in (State.SCREENED, State.LEGAL_REVIEW, State.BLOCKED):
+        case.screened_by = user
+
+
+def finish(case: Case, step: str, actor: User | None, reason: str, *, target: State | None = None) -> Case:
+    """Save the case in its new state and record ``case.<step>`` with what it was before."""
+    case.state = target or State(transition(step).target)
+    if case.state in STARTING_OVER:  # sent back, blocked, or resumed after a hold: review it again
+        case.submitted_by = case.approved_by = None
+        case.acknowledged_reviews = case.approval_reason = ""
+        case.legal_basis = None
+    case.state_reason = reason.strip()[:1000]
+    case.state_changed_at = timezone.now()
+    case.save()
+    record(actor, f"case.{step}", "case", str(case.pk), before=case.before, after=snapshot(case), reason=reason.strip())
+    return case
+
+
+def take_back(case: Case, verdict: Verdict, actor: User | None, reason: str) -> Case:
+    """The state half of a return (the caller gives back any place first): blocked, back in legal
+    review with the approval void, or approved with the referral void."""
+    case.scheduled_for = None
+    if verdict.target == State.LEGAL_REVIEW:  # the approval did not answer what is open now
+        case.approved_by, case.approval_reason, case.acknowledged_reviews = None, "", ""
+        case.legal_basis = None
+    action = "block" if verdict.target == State.BLOCKED else "return"
+    return finish(case, action, actor, f"{why(verdict)}: {reason}" if reason else why(verdict), target=verdict.target)
+
+
+def snapshot(case: Case) -> dict[str, object]:
+    """What the audit log keeps of a case before and after a change."""
+    return {
+        "state": case.state,
+        "outcome": case.outcome,
+        "placement": case.placement,
+        "clause": case.clause_id,
+        "failing_rules": case.failing_rules,
+        "screened_on": str(case.screened_on),
+        "data_version": case.data_version,
+        "legal_basis": case.legal_basis,
+    }

@@ -1,0 +1,218 @@
+"""``accord screen | explain | agreements | rules | generate-population``: the rules core on files, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from accord.core.screening import Explanation
+
+from accord.cli.common import (
+    AgreementOption,
+    DateOption,
+    UsageOption,
+    app,
+    console,
+    errors,
+    fail,
+    read_records,
+    say,
+    usage_of,
+)
+
+
+@app.command()
+def screen(
+    people: Annotated[Path, typer.Argument(help="Person records: .csv, .parquet or .jsonl.")],
+    date: DateOption,
+    out: Annotated[Path, typer.Option("--out", help="Decisions file: .csv, .parquet or .jsonl.")],
+    agreement: AgreementOption = None,
+    usage: UsageOption = None,
+) -> None:
+    """Screen every person against agreements on a date: one decision row per person × agreement."""
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from accord.core.dataset import DataFileError, UnknownAgreementError
+    from accord.core.records import write_frame
+    from accord.core.screening import default_dataset, screen_population, select_agreements
+
+    day = date.date()
+    try:
+        dataset = default_dataset()
+        agreements = select_agreements(dataset, agreement)
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True
+        ) as bar:
+            task = bar.add_task(f"reading {escape(str(people))}", total=len(agreements) + 2)
+            frame = read_records(people)
+            bar.update(task, advance=1, description=f"screening {frame.height:,} people × {len(agreements)} agreements")
+            started = time.perf_counter()
+            decisions = screen_population(
+                frame, day, [a.id for a in agreements], dataset=dataset, usage=usage_of(usage)
+            )
+            seconds = time.perf_counter() - started
+            bar.update(task, advance=len(agreements), description=f"writing {escape(str(out))}")
+            write_frame(decisions, out)
+    except (UnknownAgreementError, DataFileError, ValueError) as err:
+        raise fail(str(err), 2) from None
+    _summary(decisions, day, seconds)
+    console.print(f"Wrote {decisions.height:,} decisions to {out} (data version {dataset.version}).")
+
+
+def _summary(decisions: pl.DataFrame, day: dt.date, seconds: float) -> None:
+    import polars as pl
+    from rich.table import Table
+
+    counts = decisions.group_by("agreement_id", "outcome").len()
+    table = Table(title=f"Screening on {day} ({seconds:.2f} s)")
+    table.add_column("agreement")
+    outcomes = ("eligible", "review", "barred")
+    for outcome in outcomes:
+        table.add_column(outcome, justify="right")
+    for agreement_id in decisions["agreement_id"].unique(maintain_order=True):
+        rows = counts.filter(pl.col("agreement_id") == agreement_id)
+        by = dict(zip(rows["outcome"], rows["len"], strict=True))
+        table.add_row(agreement_id, *(f"{by.get(o, 0):,}" for o in outcomes))
+    console.print(table)
+
+
+RESULT_STYLE = {"barred": "bold red", "review": "yellow", "pass": "green", "not applicable": "dim"}
+
+
+def _print_explanation(e: Explanation) -> None:
+    from rich.table import Table
+
+    from accord.core.version import rules_version
+
+    console.rule(escape(f"{e.person_id} — {e.agreement_id} on {e.date}"))
+    console.print(f"[bold]{escape(e.agreement_title)}[/]", highlight=False)
+    placement = e.placement or "none"
+    console.print(
+        f"Outcome: [{_outcome_style(e.outcome)}]{e.outcome.upper()}[/]   placement: {placement}   "
+        f"clause: {e.clause_id or 'none'}   data version: {e.data_version}   rules version: {rules_version()}",
+        highlight=False,
+    )
+    table = Table(show_lines=True, expand=True)
+    for column, ratio in (("rule", 2), ("result", 1), ("why", 4), ("source", 3)):
+        table.add_column(column, ratio=ratio)
+    for r in e.results:
+        source = r.citation + (f"\n{r.quote}" if r.quote else "")
+        style = RESULT_STYLE[r.result.label]
+        table.add_row(escape(r.rule_id), f"[{style}]{r.result.label}[/]", escape(r.reason), escape(source))
+    console.print(table)
+    failing = ", ".join(f"{r.rule_id} ({r.result.label})" for r in e.failing) or "none"
+    say(f"Rules that did not pass: {failing}")
+
+
+def _outcome_style(outcome: str) -> str:
+    return {"barred": "bold red", "review": "bold yellow"}.get(outcome, "bold green")
+
+
+@app.command(name="explain")
+def explain_command(
+    person_id: Annotated[str, typer.Argument(help="The person's person_id.")],
+    people: Annotated[Path, typer.Option("--people", help="Person records holding that person.")],
+    date: DateOption,
+    agreement: AgreementOption = None,
+    usage: UsageOption = None,
+) -> None:
+    """Explain, rule by rule and with sources, whether one person may be moved."""
+    import polars as pl
+
+    from accord.core.dataset import DataFileError, UnknownAgreementError
+    from accord.core.screening import default_dataset, explain, select_agreements
+
+    frame = read_records(people)
+    person = frame.filter(pl.col("person_id") == person_id)
+    if person.height == 0:
+        raise fail(f"no person {person_id!r} in {people}", 2)
+    try:
+        dataset = default_dataset()
+        for chosen in select_agreements(dataset, agreement):
+            _print_explanation(explain(person, chosen.id, date.date(), dataset=dataset, usage=usage_of(usage)))
+    except (UnknownAgreementError, DataFileError, ValueError) as err:
+        raise fail(str(err), 2) from None
+
+
+@app.command()
+def agreements() -> None:
+    """List agreements with their clauses, periods, statuses, parameters and sources."""
+    from rich.table import Table
+
+    from accord.core.screening import default_dataset
+
+    dataset = default_dataset()
+    for a in dataset.agreements.values():
+        console.rule(f"{a.id} — {a.status}")
+        console.print(
+            f"[bold]{a.title}[/]  {a.sending_state} → {a.receiving_state}  in force {a.start} to {a.end or 'open'}",
+            highlight=False,
+        )
+        console.print(a.summary.strip(), highlight=False)
+        if a.transport_paid_by:
+            console.print(f"Transport paid by: {a.transport_paid_by}")
+        for f in a.facilities:
+            console.print(f"Facility {f.id}: {f.name}, {f.kind}, capacity {f.capacity:,} — {f.citation.document}")
+        for name, p in a.parameters.items():
+            for v in p.values:
+                flag = " [yellow](assumption)[/]" if v.assumption else ""
+                console.print(f"Parameter {name} from {v.start}: {v.value:g} {p.unit}{flag}")
+        table = Table(expand=True)
+        for column in ("clause", "kind", "status", "period", "placement", "source"):
+            table.add_column(column)
+        for c in a.clauses:
+            period = f"{c.start or 'open'} to {c.end or 'open'}"
+            quota = f", {c.monthly_quota:,}/month" if c.monthly_quota else ""
+            table.add_row(
+                c.id, c.kind, c.status, period, c.placement + quota, f"{c.citation.document}: “{c.citation.quote}”"
+            )
+        if a.clauses:
+            console.print(table)
+    console.print(f"Data version {dataset.version}.")
+
+
+@app.command()
+def rules() -> None:
+    """List the rule catalogue: every rule with its citation and period."""
+    from rich.table import Table
+
+    from accord.core.screening import default_dataset
+
+    dataset = default_dataset()
+    table = Table(expand=True)
+    for column in ("rule", "title", "citation", "in force"):
+        table.add_column(column)
+    for ruleset in dataset.rulesets.values():
+        for info in ruleset.rules:
+            table.add_row(info.id, info.title, info.citation, f"{info.start or 'open'} to {info.end or 'open'}")
+    console.print(table)
+
+
+@app.command(name="generate-population")
+def generate_population_command(
+    n: Annotated[int, typer.Argument(min=0, help="How many people.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet or .jsonl.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same people.")] = 1,
+    unknown_rate: Annotated[
+        float, typer.Option("--unknown-rate", min=0.0, max=1.0, help="Share of fact cells left unknown.")
+    ] = 0.0,
+) -> None:
+    """Generate a synthetic, plausible population for demos and benchmarks."""
+    from accord.core.population import generate_population
+    from accord.core.records import RecordError, write_people
+
+    frame = generate_population(n, seed, unknown_rate=unknown_rate)
+    try:
+        write_people(frame, out)
+    except RecordError as err:
+        raise fail(str(err), 2) from None
+    console.print(f"Wrote {frame.height:,} people to {out} (seed {seed}).")
