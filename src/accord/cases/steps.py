@@ -84,13 +84,9 @@ def take_step(
 # --- the steps ----------------------------------------------------------------------------------
 
 
-class StepBody(Protocol):
-    """``body(case, user, reason, day, screening, **options)``: ``screening`` is today's, taken by
-    the wrapper when the step rescreens (else None)."""
-
-    def __call__(
-        self, case: Case, user: User, reason: str, day: dt.date | None, screening: Any, /, **options: Any
-    ) -> Case: ...
+# body(case, user, reason, day, screening, **options): ``screening`` is today's, taken by the
+# wrapper when the step rescreens (else None).
+StepBody = Callable[..., Case]
 
 
 class StepRunner(Protocol):
