@@ -640,3 +640,11 @@ def test_a_record_that_contradicts_itself_is_refused(
 ) -> None:
     (error,) = read_errors(write_csv(tmp_path / "people.csv", [person("p1", **cells)]))
     assert (error.row, error.column) == (1, column) and reason in error.reason
+
+
+def test_a_gang_basis_is_judged_beside_the_gang_as_stripped(tmp_path: Path) -> None:
+    """A padded "none" is none: a basis beside it contradicts the record as an unpadded one does
+    (each pair of cells is judged once, by the careful form)."""
+    rows = [person("p1", gang=" none ", gang_basis="allegation"), person("p2", gang=" ms13", gang_basis="allegation")]
+    (error,) = read_errors(write_csv(tmp_path / "people.csv", rows))
+    assert (error.row, error.column, error.value) == (1, "gang_basis", "allegation")

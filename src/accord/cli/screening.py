@@ -36,52 +36,55 @@ def screen(
     agreement: AgreementOption = None,
     usage: UsageOption = None,
 ) -> None:
-    """Screen every person against agreements on a date: one decision row per person × agreement."""
-    import time
-
+    """Screen every person against agreements on a date: one decision row per person × agreement,
+    naming the rules that did not pass; their titles and citations go once each to a catalogue
+    beside the decisions (``<name>.rules.<ext>``)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from accord.core.dataset import DataFileError, UnknownAgreementError
-    from accord.core.records import write_frame
-    from accord.core.screening import default_dataset, screen_population, select_agreements
+    from accord.core.records import RecordError
+    from accord.core.screening import screen_file
 
     day = date.date()
+    phases = {"read": f"reading {escape(str(people))}", "screen": "screening", "write": f"writing {escape(str(out))}"}
     try:
-        dataset = default_dataset()
-        agreements = select_agreements(dataset, agreement)
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True
         ) as bar:
-            task = bar.add_task(f"reading {escape(str(people))}", total=len(agreements) + 2)
-            frame = read_records(people)
-            bar.update(task, advance=1, description=f"screening {frame.height:,} people × {len(agreements)} agreements")
-            started = time.perf_counter()
-            decisions = screen_population(
-                frame, day, [a.id for a in agreements], dataset=dataset, usage=usage_of(usage)
+            task = bar.add_task(phases["read"], total=None)
+            run = screen_file(
+                people,
+                out,
+                day,
+                agreement,
+                usage=usage_of(usage),
+                progress=lambda phase: bar.update(task, description=phases[phase]),
             )
-            seconds = time.perf_counter() - started
-            bar.update(task, advance=len(agreements), description=f"writing {escape(str(out))}")
-            write_frame(decisions, out)
+    except RecordError as err:  # before ValueError, which it is: a refused file is exit 1
+        raise fail(f"{people}: nothing was read.\n{err}") from None
     except (UnknownAgreementError, DataFileError, ValueError) as err:
         raise fail(str(err), 2) from None
-    _summary(decisions, day, seconds)
-    console.print(f"Wrote {decisions.height:,} decisions to {out} (data version {dataset.version}).")
+    _summary(run.counts, day, run.people, run.seconds["rules"])
+    console.print(
+        f"Wrote {run.rows:,} decisions to {escape(str(out))} and their rule catalogue to "
+        f"{escape(str(run.catalogue))} (data version {run.data_version}).",
+        highlight=False,
+    )
 
 
-def _summary(decisions: pl.DataFrame, day: dt.date, seconds: float) -> None:
+def _summary(counts: pl.DataFrame, day: dt.date, people: int, seconds: float) -> None:
     import polars as pl
     from rich.table import Table
 
-    counts = decisions.group_by("agreement_id", "outcome").len()
-    table = Table(title=f"Screening on {day} ({seconds:.2f} s)")
+    table = Table(title=f"Screening {people:,} people on {day} ({seconds:.2f} s)")
     table.add_column("agreement")
     outcomes = ("eligible", "review", "barred")
     for outcome in outcomes:
         table.add_column(outcome, justify="right")
-    for agreement_id in decisions["agreement_id"].unique(maintain_order=True):
+    for agreement_id in counts["agreement_id"].unique(maintain_order=True):
         rows = counts.filter(pl.col("agreement_id") == agreement_id)
         by = dict(zip(rows["outcome"], rows["len"], strict=True))
-        table.add_row(agreement_id, *(f"{by.get(o, 0):,}" for o in outcomes))
+        table.add_row(escape(agreement_id), *(f"{by.get(o, 0):,}" for o in outcomes))
     console.print(table)
 
 

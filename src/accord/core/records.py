@@ -2,7 +2,11 @@
 
 Files are CSV, Parquet or JSON lines, chosen by extension. Every input is first turned into an
 all-text frame (empty -> null, as a CSV cell), then validated and normalized with vectorised
-Polars expressions; Python only runs on failing cells, to word the errors.
+Polars expressions; Python only runs on failing cells, to word the errors. The person id is
+checked cell by cell (it must be unique) and free text is never refused; every other column is
+dictionary-encoded and each of its distinct cells judged once — a million rows hold a few hundred.
+``read_people_encoded`` keeps that encoding (``EncodedPeople``) for bulk screening, which then
+evaluates each distinct combination of facts once; ``read_people`` is its ``people()`` frame.
 
 **Empty always means unknown**, and stays null: the rules send unknown facts to review, so
 nothing is defaulted here except `sending_state` (US, as the format says). "None" is written
@@ -25,6 +29,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -109,11 +114,11 @@ _CODE_LISTS = ("nationalities", "protection_countries", "fear_screened", "fear_f
 _BOOLS = ("legal_hold", "pending_charges", "transfer_consent")
 _FREE_TEXT = ("family_name", "given_names")
 _ALWAYS_STRIPPED = ("person_id", *_FREE_TEXT)
+# Checked once per distinct cell (see ``_validate``): every column but the id and the free text.
+_ENCODED = tuple(c for c in PERSON_COLUMNS if c not in _ALWAYS_STRIPPED)
 _SORTED_CODES = sorted(vocab.COUNTRY_CODES)
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DIGITS = r"^[0-9]+$"
-_CODE = f"(?:{'|'.join(_SORTED_CODES)})"
-_CODES_CELL = f"^{_CODE}(?:;{_CODE})*$"  # a ';' list of valid codes, no spaces or empty items
 _INT32_MAX = 2**31 - 1
 _RAW = "__raw__"  # prefixes of helper columns during validation
 _BAD = "__bad__"
@@ -170,15 +175,48 @@ def read_people(path: str | Path) -> pl.DataFrame:
 
     Missing files raise the usual OSError. Row numbers count records (blank lines skipped).
     """
+    return read_people_encoded(path).people()
+
+
+def read_people_encoded(path: str | Path) -> EncodedPeople:
+    """Read and validate a person file exactly as ``read_people`` does (the same checks, the same
+    errors), keeping it dictionary-encoded: bulk screening judges each distinct record once."""
     source = str(path)
     ext = _extension(path)
     if ext == ".csv":
         text = _drop_blank_rows(_read_csv_text(path))
         _refuse_short_rows(path, text)
-        return parse_people(_unescaped(text), source)
+        return _validate(_unescaped(text), source, require_all=True)
     if ext == ".parquet":
-        return parse_people(_read_parquet(path), source)
+        return _validate(_read_parquet(path), source, require_all=True)
     return _read_jsonl(path, source)
+
+
+@dataclass(frozen=True)
+class EncodedPeople:
+    """Validated person records, dictionary-encoded: per row the person id, and for every other
+    column but the names a code into that column's distinct normalized values. ``people()`` is the
+    frame ``read_people`` returns; ``codes`` and ``values`` let bulk screening evaluate each
+    distinct combination of facts once (``accord.core.screening``)."""
+
+    ids: pl.Series  # person_id, normalized
+    codes: pl.DataFrame  # one UInt32 column per encoded column; an unknown cell has the last code
+    values: dict[str, pl.Series]  # per encoded column, the normalized value of each code
+    names: pl.DataFrame  # the free-text columns as read (empty cells null), normalized by people()
+
+    @property
+    def height(self) -> int:
+        return len(self.ids)
+
+    def people(self) -> pl.DataFrame:
+        """The normalized frame of PERSON_SCHEMA."""
+        names = self.names.select(_stripped(c) for c in _FREE_TEXT)  # free text is never refused
+        columns = {
+            "person_id": self.ids,
+            **{c: names[c] for c in _FREE_TEXT},
+            **{c: self.values[c].gather(self.codes[c]).alias(c) for c in _ENCODED},
+        }
+        return pl.DataFrame([columns[c] for c in PERSON_COLUMNS]).cast(PERSON_SCHEMA)  # type: ignore[arg-type]
 
 
 def parse_people(raw: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
@@ -222,9 +260,7 @@ def write_frame(
     """
     target = Path(path)
     ext = _extension(target)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=ext)
-    os.close(handle)
-    try:
+    with written_whole(target) as (temporary,):
         if ext == ".csv":
             lists = [name for name, dtype in df.schema.items() if dtype == pl.List]
             # Formula-safe for spreadsheets (``core.spreadsheet``); read_people reverses it.
@@ -238,9 +274,27 @@ def write_frame(
             df.write_parquet(temporary)
         else:
             df.write_ndjson(temporary)
-        os.replace(temporary, target)
+
+
+@contextmanager
+def written_whole(*paths: str | Path) -> Iterator[tuple[Path, ...]]:
+    """Temporary files beside ``paths`` (same extensions) to write into: renamed into place, in
+    the order given, when the block ends; all removed if it raises. A reader never finds a
+    half-written file, and files written together appear together."""
+    targets = [Path(p) for p in paths]
+    temporaries: list[Path] = []
+    try:
+        for target in targets:
+            _extension(target)
+            handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix.lower())
+            os.close(handle)
+            temporaries.append(Path(name))
+        yield tuple(temporaries)
+        for temporary, target in zip(temporaries, targets, strict=True):
+            os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
         raise
 
 
@@ -332,15 +386,15 @@ def _read_parquet(path: str | Path) -> pl.DataFrame:
         raise RecordError([FieldError(0, "", "", reason)], str(path)) from exc
 
 
-def _read_jsonl(path: str | Path, source: str) -> pl.DataFrame:
+def _read_jsonl(path: str | Path, source: str) -> EncodedPeople:
     """Valid files are read natively (fast); errors always come from the exact reading per line."""
     fast = _jsonl_fast(path)
     if fast is not None:
         try:
-            return _parse(fast, source, require_all=False)
+            return _validate(fast, source, require_all=False)
         except RecordError:
             pass  # reread line by line: it words every error and is the reference semantics
-    return _parse_records(_jsonl_records(path), source)
+    return _encoded_records(_jsonl_records(path), source)
 
 
 def _jsonl_fast(path: str | Path) -> pl.DataFrame | None:
@@ -415,6 +469,12 @@ def _parse_records(
     records: Iterable[tuple[int, Any]], source: str | None, *, allow_missing: bool = False
 ) -> pl.DataFrame:
     """JSON-ish records -> text frame -> validation; record-level errors join the others."""
+    return _encoded_records(records, source, allow_missing=allow_missing).people()
+
+
+def _encoded_records(
+    records: Iterable[tuple[int, Any]], source: str | None, *, allow_missing: bool = False
+) -> EncodedPeople:
     errors: list[FieldError] = []
     texts: dict[str, list[str | None]] = {c: [] for c in PERSON_COLUMNS}
     rows: list[int] = []
@@ -436,7 +496,7 @@ def _parse_records(
             values.append(cells.get(column))
     errors += [FieldError(0, c, "", "unexpected column") for c in sorted(unexpected)]
     frame = pl.DataFrame(texts, schema=dict.fromkeys(PERSON_COLUMNS, pl.String))
-    return _parse(frame, source, require_all=False, prior=errors, rows=pl.Series(_ROW, rows, pl.Int64))
+    return _validate(frame, source, require_all=False, prior=errors, rows=pl.Series(_ROW, rows, pl.Int64))
 
 
 def _record_cells(row: int, record: Any) -> tuple[dict[str, str | None] | None, list[FieldError]]:
@@ -493,57 +553,162 @@ def _parse(
     prior: list[FieldError] | None = None,
     rows: pl.Series | None = None,
 ) -> pl.DataFrame:
+    """Validate and normalize (see ``_validate``) into a frame of PERSON_SCHEMA."""
+    return _validate(raw, source, require_all=require_all, prior=prior, rows=rows).people()
+
+
+def _validate(
+    raw: pl.DataFrame,
+    source: str | None,
+    *,
+    require_all: bool,
+    prior: list[FieldError] | None = None,
+    rows: pl.Series | None = None,
+) -> EncodedPeople:
     """Validate and normalize; `prior` are errors found while reading, `rows` the record numbers
-    of the frame's rows when they are not simply 1, 2, 3..."""
+    of the frame's rows when they are not simply 1, 2, 3...
+
+    The person id is checked cell by cell (it must be unique); free text is never refused; every
+    other column is checked once per distinct cell (``_encode``), which is what makes a million
+    rows cheap: a column of a million cells holds a few hundred distinct ones.
+    """
     raw = _strip_header(raw)
     header = _header_errors(raw, require_all)
     if header:  # a wrong header makes every row error noise
         raise RecordError(header + (prior or []), source)
     text = raw.select(cast(pl.Expr, _as_text(c, raw.schema[c])) for c in raw.columns)
     text = text.with_columns(pl.lit(None, pl.String).alias(c) for c in PERSON_COLUMNS if c not in text.columns)
-    checked, counts = _check(text, PERSON_COLUMNS, clean=False)
-    failing = tuple(c for c in PERSON_COLUMNS if counts[c])
-    if failing:
-        again, recounts = _check(text, failing, clean=True)
-        checked, counts = checked.with_columns(again.get_columns()), counts | recounts
+    ids, failures = _check_ids(text, clean=False)
+    if failures:
+        ids, failures = _check_ids(text, clean=True)
+    coded = _encode(text)
+    counts = {"person_id": failures} | {c: coded[c].failures for c in _ENCODED}
     if prior or any(counts.values()):
-        checked = checked.with_columns(pl.int_range(1, pl.len() + 1).alias(_ROW) if rows is None else rows)
+        failing = [c for c in _ENCODED if counts[c]]
+        checked = ids.with_columns(
+            pl.int_range(1, pl.len() + 1).alias(_ROW) if rows is None else rows,
+            *(coded[c].raw.gather(coded[c].codes).alias(_RAW + c) for c in failing),
+            *(coded[c].bad_rows().alias(_BAD + c) for c in failing),
+        )
         prior = prior or []
         reported = {(e.row, e.column) for e in prior}  # a cell refused while reading is not re-judged
-        found = [e for c in PERSON_COLUMNS if counts[c] for e in _gather(checked, c)]
+        found = [e for c in PERSON_COLUMNS if counts.get(c) for e in _gather(checked, c)]
         errors = prior + [e for e in found if (e.row, e.column) not in reported]
         total = sum(counts.values()) - len(found) + len(errors)
         raise RecordError(sorted(errors, key=_error_order), source, total)
-    return checked.select(PERSON_COLUMNS)
+    return EncodedPeople(
+        ids["person_id"],
+        pl.DataFrame([coded[c].codes.alias(c) for c in _ENCODED], schema=dict.fromkeys(_ENCODED, pl.UInt32)),
+        {c: coded[c].values for c in _ENCODED},
+        text.select(_FREE_TEXT),
+    )
 
 
-def _check(text: pl.DataFrame, names: tuple[str, ...], clean: bool) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Raw text, normalized values and failure masks of columns `names`, and failures per column.
+@dataclass(frozen=True)
+class _Coded:
+    """One column, dictionary-encoded: a code per row into its distinct cells, each cell normalized
+    and judged once. The code of an empty (unknown) cell is the last, ``len(values) - 1``."""
 
-    Cleaning (stripping cells and list items, dropping empty and repeated items, lower-casing
-    booleans, pinpointing duplicate ids) costs more than all the checks together. The fast form
-    of a column accepts only cells that need no cleaning and gives them the value the clean form
-    would, so only columns with a refused cell are checked again with `clean`.
-    """
-    stripped = [c for c in names if clean or c in _ALWAYS_STRIPPED]
+    codes: pl.Series  # UInt32, one per row
+    values: pl.Series  # the normalized value of each code
+    raw: pl.Series  # the text of each code, as an error quotes it (stripped)
+    bad: pl.Series  # is the cell refused, by code (by ``checks``, when given)
+    checks: pl.Series | None = None  # per row, the index into ``bad`` when a cell is judged with another
+
+    @property
+    def failures(self) -> int:
+        return int(self.bad_rows().sum()) if self.bad.any() else 0
+
+    def bad_rows(self) -> pl.Series:
+        return self.bad.gather(self.codes if self.checks is None else self.checks)
+
+
+# Columns whose cells come from a closed list: most files hold nothing else, and casting to that
+# list is the cheapest encoding. A column with any other cell (a typo, a space, "TRUE") is encoded
+# by its distinct cells instead; either way each code's cell is stripped, normalized and judged
+# once (``_judged``).
+_VOCABULARIES: dict[str, tuple[str, ...]] = {
+    **_CHOICES,
+    **dict.fromkeys(_BOOLS, ("true", "false")),
+    "sending_state": tuple(_SORTED_CODES),
+}
+
+
+def _encode(text: pl.DataFrame) -> dict[str, _Coded]:
+    """Every column but the id and the names, encoded (``_Coded``); see ``_validate``."""
+    fixed = [c for c in _ENCODED if c in _VOCABULARIES]
+    cast_fixed = text.select(
+        pl.col(c).cast(pl.Enum(_VOCABULARIES[c]), strict=False).to_physical().cast(pl.UInt32) for c in fixed
+    )
+    # A cell outside the list cast to null: such a column is encoded by its distinct cells.
+    outside = text.select((pl.col(c).is_not_null() & cast_fixed[c].is_null()).any() for c in fixed).row(0, named=True)
+    closed = [c for c in fixed if not outside[c]]
+    open_ = [c for c in _ENCODED if c not in closed]
+    distinct = text.select(pl.col(c).drop_nulls().unique().implode() for c in open_).row(0, named=True)
+    cast_open = text.select(
+        pl.col(c).cast(pl.Enum(distinct[c])).to_physical().cast(pl.UInt32) for c in open_ if distinct[c]
+    )
+    cells: dict[str, pl.Series] = {c: pl.Series(c, _VOCABULARIES[c], pl.String) for c in closed}
+    cells |= {c: pl.Series(c, distinct[c], pl.String) for c in open_}
+    codes: dict[str, pl.Series] = {}
+    for c in _ENCODED:
+        physical = cast_fixed[c] if c in closed else cast_open[c] if distinct[c] else None
+        unknown = len(cells[c])  # the code of an empty cell: after the distinct cells
+        if physical is None:  # no cell given in the whole column
+            codes[c] = pl.repeat(unknown, text.height, dtype=pl.UInt32, eager=True).alias(c)
+        else:
+            codes[c] = physical.fill_null(unknown)
+    tables = pl.collect_all([_judged(c, cells[c].append(pl.Series(c, [None], pl.String))) for c in _ENCODED])
+    coded = {
+        # One chunk each: a gather from a chunked table (a list column above all) is ten times slower.
+        c: _Coded(codes[c], table[c].rechunk(), table[_RAW + c], table[_BAD + c])
+        for c, table in zip(_ENCODED, tables, strict=True)
+    }
+    # A gang basis is judged with the gang of its row: once per pair of cells present.
+    basis, gang = coded["gang_basis"], coded["gang"]
+    pairs = basis.codes * len(gang.raw) + gang.codes
+    present = pairs.unique()
+    judged = _judged(
+        "gang_basis",
+        basis.raw.gather(present // len(gang.raw)),
+        gang=gang.raw.gather(present % len(gang.raw)),
+    ).collect()
+    lookup = pl.Series([False] * len(basis.raw) * len(gang.raw)).scatter(present, judged[_BAD + "gang_basis"])
+    coded["gang_basis"] = _Coded(basis.codes, basis.values, basis.raw, lookup, checks=pairs)
+    return coded
+
+
+def _judged(name: str, cells: pl.Series, gang: pl.Series | None = None) -> pl.LazyFrame:
+    """Distinct cells of a column, each stripped, normalized and judged by the careful form."""
+    frame = pl.DataFrame({name: cells})
+    if gang is not None:
+        frame = frame.with_columns(gang.alias(_GANG).str.strip_chars())
+    return (
+        frame.lazy()
+        .with_columns(_stripped(name))
+        .with_columns(pl.col(name).alias(_RAW + name), _normalized(name))
+        .with_columns(
+            # A null judgement (a gang basis beside an unknown gang) refuses nothing, as in a sum.
+            (_invalid(name) if name != "gang_basis" or gang is not None else pl.lit(False))
+            .fill_null(False)
+            .alias(_BAD + name)
+        )
+    )
+
+
+def _check_ids(text: pl.DataFrame, clean: bool) -> tuple[pl.DataFrame, int]:
+    """The person ids cell by cell (they must be unique): raw text, normalized id and failure
+    mask, and how many failed. The fast form proves there is no duplicate by distinct hashes;
+    only a file with a refused id is checked again with ``clean``, which names each duplicate."""
+    name = "person_id"
     checked = (
         text.lazy()
-        .with_columns(_stripped(c) for c in stripped)
-        .select(
-            *(pl.col(c).alias(_RAW + c) for c in names),
-            *(_normalized(c, clean) for c in names),
-            # What a gang basis is checked against (stripped only on the careful second pass).
-            *(
-                [(pl.col("gang").str.strip_chars() if clean else pl.col("gang")).alias(_GANG)]
-                if "gang_basis" in names
-                else []
-            ),
-        )
-        .with_columns(_invalid(c, clean).alias(_BAD + c) for c in names)
+        .select(_stripped(name))
+        .select(pl.col(name).alias(_RAW + name), _normalized(name))
+        .with_columns(_invalid_id(clean).alias(_BAD + name))
         .collect()
     )
-    counts = checked.select(pl.col(_BAD + c).sum().alias(c) for c in names).row(0, named=True)
-    return checked, counts
+    return checked, int(checked[_BAD + name].sum())
 
 
 def _stripped(name: str) -> pl.Expr:
@@ -603,36 +768,37 @@ def _joined(name: str, empty_list: str | None) -> pl.Expr:
     return pl.when(col.list.len() > 0).then(joined).when(col.is_not_null()).then(pl.lit(empty_list)).alias(name)
 
 
-def _normalized(name: str, clean: bool) -> pl.Expr:
+def _normalized(name: str) -> pl.Expr:
+    """A cell's value: stripped list items, empty and repeated ones dropped, booleans in any case."""
     col = pl.col(name)
     if name == "date_of_birth":
         return col.str.to_date("%Y-%m-%d", strict=False)
     if name == "sending_state":
         return col.fill_null(DEFAULT_SENDING_STATE)
-    if name in _CODE_LISTS and clean:
+    if name in _CODE_LISTS:  # null (unknown) stays null; "none" is the empty list
         parts = col.str.split(";").list.eval(pl.element().str.strip_chars())
         codes = parts.list.filter(pl.element() != "").list.unique(maintain_order=True)
         return pl.when(col == NONE).then(pl.lit([], dtype=_CODES)).otherwise(codes).alias(name)
-    if name in _CODE_LISTS:  # null (unknown) stays null; "none" is the empty list
-        return pl.when(col == NONE).then(pl.lit([], dtype=_CODES)).otherwise(col.str.split(";")).alias(name)
     if name in _BOOLS:
-        text = col.str.to_lowercase() if clean else col
+        text = col.str.to_lowercase()
         return pl.when(text == "true").then(True).when(text == "false").then(False).alias(name)
     if name == "sentence_remaining_months":
         return col.str.to_integer(strict=False).cast(pl.Int32, strict=False)
     return col  # person_id, free text and choices are already right as text
 
 
-def _invalid(name: str, clean: bool) -> pl.Expr:
-    """True where the cell is refused; reads the raw text and the normalized value."""
+def _invalid_id(clean: bool) -> pl.Expr:
+    raw = pl.col(_RAW + "person_id")
+    if clean:
+        return raw.is_null() | ~raw.is_first_distinct() | ~raw.str.contains(PERSON_ID_PATTERN)
+    # Equal ids hash equal: distinct hashes prove there is no duplicate.
+    return raw.is_null() | (raw.hash().n_unique() < pl.len()) | ~raw.str.contains(PERSON_ID_PATTERN)
+
+
+def _invalid(name: str) -> pl.Expr:
+    """True where a (stripped) cell is refused; reads the raw text and the normalized value."""
     raw, value = pl.col(_RAW + name), pl.col(name)
     given = raw.is_not_null()
-    if name == "person_id" and clean:
-        return raw.is_null() | ~raw.is_first_distinct() | ~raw.str.contains(PERSON_ID_PATTERN)
-    if name == "person_id":  # equal ids hash equal: distinct hashes prove there is no duplicate
-        return raw.is_null() | (raw.hash().n_unique() < pl.len()) | ~raw.str.contains(PERSON_ID_PATTERN)
-    if name in _FREE_TEXT:
-        return pl.lit(False)
     if name == "date_of_birth":
         out_of_range = (value < EARLIEST_BIRTH) | (value > dt.date.today())
         return given & (~raw.str.contains(_ISO_DATE) | value.is_null() | out_of_range)
@@ -642,17 +808,9 @@ def _invalid(name: str, clean: bool) -> pl.Expr:
         return given & ~raw.is_in(_CHOICES[name])
     if name == "sending_state":
         return ~value.is_in(_SORTED_CODES)
-    if name in _CODE_LISTS and clean:
+    if name in _CODE_LISTS:
         bad = ~value.list.eval(pl.element().is_in(_SORTED_CODES)).list.all().fill_null(True)
         return (bad & given) | (value.list.len() == 0).fill_null(True) if name == "nationalities" else bad & given
-    if name in _CODE_LISTS:  # fast form: "none", or one or two distinct valid codes, nothing to clean
-        size = value.list.len()
-        if name == "nationalities":
-            listed = raw.str.contains(_CODES_CELL)
-        else:  # most cells read "none": null them first so the regex runs only on the codes
-            listed = pl.when(raw != NONE).then(raw).str.contains(_CODES_CELL).fill_null(True)
-        bad = (given & ~listed) | (size > 2) | ((size == 2) & (value.list.first() == value.list.last()))
-        return bad | raw.is_null() if name == "nationalities" else bad
     if name in _BOOLS:
         return given & value.is_null()
     return given & (~raw.str.contains(_DIGITS) | value.is_null())  # sentence_remaining_months

@@ -22,11 +22,11 @@ ROUTE = pl.Enum(["removal", "transfer"])
 PLACEMENT = pl.Enum(["reception", "prison"])
 
 
-def _conviction_rank() -> pl.Expr:
+def conviction_rank() -> pl.Expr:
     return pl.col("conviction").replace_strict(CONVICTION_RANK, default=None, return_dtype=pl.Int8)
 
 
-def _adult(ctx: Context) -> pl.Expr:
+def adulthood(ctx: Context) -> pl.Expr:
     """True from the day of the 18th birthday; a 29 February birthday counts from 1 March."""
     years = int(ctx.dataset.law_parameter("adult_age"))
     dob = pl.col("date_of_birth")
@@ -96,8 +96,11 @@ def _placement(clause: Clause) -> pl.Expr:
 
 
 def common_situation(ctx: Context) -> list[pl.Expr]:
-    """Derived columns that depend on the date but not on the agreement (computed once per date)."""
-    return [_conviction_rank().alias("_conv"), _adult(ctx).alias("_adult")]
+    """Derived columns that depend on the date but not on the agreement (computed once per date).
+
+    Bulk screening from a file computes them per distinct value instead (``_adult`` once per date
+    of birth, so the rules never read ``date_of_birth`` itself: ``screening.distinct_facts``)."""
+    return [conviction_rank().alias("_conv"), adulthood(ctx).alias("_adult")]
 
 
 def situation(ctx: Context) -> list[list[pl.Expr]]:
