@@ -16,10 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from django.test import Client
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.test import Client, RequestFactory
 from django.utils.html import escape
 
-from accord.accounts.models import User
+from accord.accounts.models import Role, User
+from accord.accounts.permissions import Can, can, require, user_of
 from accord.cases.models import REFERRED_STATES, Case, State
 from accord.cases.redaction import PROTECTION_RULES
 from accord.cases.referral import minimum_record
@@ -357,3 +360,19 @@ def test_every_link_in_the_menu_opens_for_the_user_and_audit_is_offered_to_audit
     for link in links:
         assert client.get(link).status_code == 200, f"{name} is offered {link} but may not open it"
     assert ("/audit/" in links) == (name in AUDITORS)
+
+
+def test_nobody_signed_in_may_do_anything_and_is_never_taken_for_a_user() -> None:
+    """``can``/``require`` take ``request.user`` as it is; ``user_of`` hands a page its ``User``."""
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    assert not any(can(request.user, action) for action in Can)
+    with pytest.raises(PermissionDenied):
+        require(request.user, Can.VIEW_AGREEMENTS)
+    with pytest.raises(PermissionDenied):
+        user_of(request)
+    officer = User(username="someone", role=Role.CASE_OFFICER)
+    request.user = officer
+    assert user_of(request) is officer and can(officer, Can.OPEN_CASES)
+    officer.is_active = False
+    assert not can(officer, Can.OPEN_CASES)

@@ -9,7 +9,7 @@ acts for someone else.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
@@ -19,13 +19,22 @@ from django.http import HttpRequest, HttpResponse
 
 from accord.accounts.admin_site import AccountsOnly
 from accord.accounts.models import ApiToken, User
+from accord.accounts.permissions import user_of
 from accord.accounts.services import access_of, record_access_change, record_password_set, set_token_revoked
 
 admin.site.unregister(Group)  # groups would carry model permissions, which authorize nothing here
 
+# The model admins are generic in django-stubs only (django_stubs_ext is no runtime dependency).
+if TYPE_CHECKING:
+    _UserAdmin = UserAdmin[User]
+    _ModelAdmin = admin.ModelAdmin[ApiToken]
+else:
+    _UserAdmin = UserAdmin
+    _ModelAdmin = admin.ModelAdmin
+
 
 @admin.register(User)
-class AccordUserAdmin(AccountsOnly, UserAdmin):  # type: ignore[type-arg]
+class AccordUserAdmin(AccountsOnly, _UserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Name", {"fields": ("first_name", "last_name", "email")}),
@@ -52,9 +61,9 @@ class AccordUserAdmin(AccountsOnly, UserAdmin):  # type: ignore[type-arg]
         """Saved with its audit event in the admin's transaction: a role change is never silent."""
         before = access_of(User.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
-        record_access_change(obj, before, by=request.user, reason="changed in the admin")  # type: ignore[arg-type]
+        record_access_change(obj, before, by=user_of(request), reason="changed in the admin")
         if not change and obj.has_usable_password():
-            record_password_set(obj, by=request.user, reason="set in the admin when the account was created")  # type: ignore[arg-type]
+            record_password_set(obj, by=user_of(request), reason="set in the admin when the account was created")
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         """The admin may set someone's password (a forgotten one); it is never silent."""
@@ -63,12 +72,12 @@ class AccordUserAdmin(AccountsOnly, UserAdmin):  # type: ignore[type-arg]
             response = super().user_change_password(request, id, form_url)
             user = User.objects.filter(pk=id).first()
             if user is not None and user.password != before:
-                record_password_set(user, by=request.user, reason="set in the admin")  # type: ignore[arg-type]
+                record_password_set(user, by=user_of(request), reason="set in the admin")
         return response
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(AccountsOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(AccountsOnly, _ModelAdmin):
     list_display = ("user", "name", "created_at", "last_used_at", "revoked")
     list_filter = ("revoked",)
     fields = ("user", "name", "created_at", "last_used_at", "revoked")
@@ -79,4 +88,4 @@ class ApiTokenAdmin(AccountsOnly, admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         """Only ``revoked`` can change here, through the use case that records it."""
-        set_token_revoked(obj, obj.revoked, by=request.user, reason="changed in the admin")  # type: ignore[arg-type]
+        set_token_revoked(obj, obj.revoked, by=user_of(request), reason="changed in the admin")

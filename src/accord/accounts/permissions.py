@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
 from accord.accounts.models import Role, User
 
@@ -62,13 +64,23 @@ GRANTS: dict[str, frozenset[Can]] = {
 }
 
 
-def can(user: User | None, action: Can) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
+def can(user: User | AnonymousUser | None, action: Can) -> bool:
+    """Whether the user's role grants the action: never to an anonymous visitor or an inactive account."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
         return False
     return action in GRANTS.get(user.role, frozenset())
 
 
-def require(user: User | None, action: Can) -> None:
+def require(user: User | AnonymousUser | None, action: Can) -> None:
     """Raise PermissionDenied unless the user's role grants the action."""
     if not can(user, action):
         raise PermissionDenied(f"your role may not {action.value.replace('_', ' ')}")
+
+
+def user_of(request: HttpRequest) -> User:
+    """The signed-in user of a request that passed ``login_required`` (or the admin site's door,
+    ``AccordAdminSite.has_permission``). Nobody signed in is refused, never taken for a user."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("sign in first")
+    return user

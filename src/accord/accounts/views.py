@@ -11,13 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accord.accounts.models import ApiToken, User
+from accord.accounts.models import ApiToken
+from accord.accounts.permissions import user_of
 from accord.accounts.services import AccountError, issue_token, record_password_set, set_token_revoked
 
 
 @login_required
 def account_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     form = PasswordChangeForm(user)
     shown_token = None
     if request.method == "POST" and request.POST.get("do") == "issue":
@@ -41,7 +42,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token_page(request: HttpRequest, token_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     token = get_object_or_404(ApiToken, pk=token_id, user=user)  # someone else's token is not found
     try:
         set_token_revoked(token, True, by=user, reason="revoked on the account page")

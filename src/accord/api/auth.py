@@ -35,4 +35,4 @@ class SessionAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = getattr(request, "user", None)
-        return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
+        return user if user is not None and user.is_authenticated else None

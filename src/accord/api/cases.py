@@ -171,7 +171,7 @@ def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
     200 with the case still ``referred`` and a ``reservation.waitlist_position``."""
     user = caller(request)
     get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
-    options = {"on": body.on, "basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
+    options: dict[str, Any] = {"on": body.on, "basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
     done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
     return _case_out(get_case(user, done.case.pk), user, detail=True)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Router
+from ninja.params.functions import Query  # the function behind ninja.Query, typed for mypy
 
 from accord.accounts.permissions import Can, require
 from accord.api.common import ERRORS, caller

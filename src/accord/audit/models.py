@@ -38,7 +38,8 @@ class AuditEvent(models.Model):
 
     @property
     def content(self) -> dict[str, Any]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
+        content: dict[str, Any] = json.loads(self.body)
+        return content
 
     @property
     def before(self) -> dict[str, Any] | None:

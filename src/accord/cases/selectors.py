@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
@@ -96,7 +97,16 @@ def get_case(user: User, case_id: int) -> Case:
     return case
 
 
-def outcome_counts() -> list[dict[str, object]]:
+class OutcomeCount(TypedDict):
+    """One line of the de-identified figures."""
+
+    agreement_id: str
+    state: str
+    outcome: str
+    count: int
+
+
+def outcome_counts() -> list[OutcomeCount]:
     """De-identified figures: cases by agreement, state and outcome."""
     return list(
         Case.objects.values("agreement_id", "state", "outcome")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Role, User
-from accord.accounts.permissions import Can, can, require
+from accord.accounts.permissions import Can, can, require, user_of
 from accord.capacity.selectors import latest_reservation, waitlist_position
 from accord.cases import policy, redaction
 from accord.cases.errors import CaseError
@@ -45,7 +46,7 @@ def _filters(request: HttpRequest) -> CaseFilters:
 
 @login_required
 def case_list_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     filters = _filters(request)
     receiving = user.role == Role.RECEIVING_OFFICER
     try:
@@ -93,7 +94,7 @@ class ReceivingRow:
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     case = get_case(user, case_id)
     reservation = latest_reservation(case.pk)
     context: dict[str, object] = {
@@ -128,10 +129,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
     """Take a step from the case page; a refusal comes back on the page with the rules that stopped it."""
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     case = get_case(user, case_id)
     step = request.POST.get("step", "")
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if step == "approve":
         options = {k: request.POST.get(k, "") for k in ("basis_kind", "basis_reference")}
     if step == "schedule" and request.POST.get("on"):
@@ -157,7 +158,7 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def queue_page(request: HttpRequest) -> HttpResponse:
     """What waits for me: cases my role can move on, oldest first."""
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     require(user, Can.VIEW_CASES)
     page = page_of(work_queue(user), request.GET.get("page"))
     receiving = user.role == Role.RECEIVING_OFFICER
@@ -170,10 +171,10 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def open_case_page(request: HttpRequest) -> HttpResponse:
-    require(request.user, Can.OPEN_CASES)  # type: ignore[arg-type]
+    require(request.user, Can.OPEN_CASES)
     person = get_object_or_404(Person, person_id=request.POST.get("person_id", ""))
     try:
-        case = open_case(person, request.POST.get("agreement_id", ""), user=request.user)  # type: ignore[arg-type]
+        case = open_case(person, request.POST.get("agreement_id", ""), user=user_of(request))
     except CaseError as err:
         messages.error(request, str(err))
         return redirect("person", person_id=person.person_id)

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -74,7 +75,7 @@ def export_command(
     console.print(f"Wrote {count:,} events to {out}.")
 
 
-def _write(out: Path, rows: object) -> int:
+def _write(out: Path, rows: Iterable[Sequence[object]]) -> int:
     """Write to a temporary file beside ``out`` and rename it: a reader never sees half an export."""
     from accord.core.audit import COLUMNS
     from accord.core.spreadsheet import escape
@@ -87,7 +88,7 @@ def _write(out: Path, rows: object) -> int:
             writer = csv.writer(stream) if out.suffix == ".csv" else None
             if writer:
                 writer.writerow(COLUMNS)
-            for row in rows:  # type: ignore[attr-defined]
+            for row in rows:
                 if writer:  # formula-safe: an actor or an id may start with '=' or '@'
                     writer.writerow([row[0], *(escape(str(v)) for v in row[1:])])
                 else:

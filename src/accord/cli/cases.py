@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -41,7 +41,11 @@ def case_step(
     from accord.cases.steps import take_step
 
     user = signed_in(token)
-    options = {"on": on.date() if on else None, "basis_kind": basis_kind, "basis_reference": basis_reference}
+    options: dict[str, Any] = {
+        "on": on.date() if on else None,
+        "basis_kind": basis_kind,
+        "basis_reference": basis_reference,
+    }
     try:
         done = take_step(case_id, step, user=user, reason=reason, **options)
     except CaseError as err:

@@ -31,8 +31,9 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import polars as pl
 
@@ -512,11 +513,17 @@ def _record_cells(row: int, record: Any) -> tuple[dict[str, str | None] | None, 
             reason = "expected text, a number, true/false or a list of text"
             problems.append(FieldError(row, str(key), _shown(value), reason))
         else:
-            cells[str(key)] = text  # type: ignore[assignment]
+            cells[str(key)] = text
     return cells, problems
 
 
-_NOT_A_CELL = object()
+class _NotACell(Enum):
+    """What _cell_text answers for a value no cell could hold: one member, so ``is _NOT_A_CELL`` narrows."""
+
+    TOKEN = 0
+
+
+_NOT_A_CELL: Final = _NotACell.TOKEN
 
 
 def _shown(value: Any) -> str:
@@ -527,7 +534,7 @@ def _shown(value: Any) -> str:
         return f"({type(value).__name__} nested too deep)"
 
 
-def _cell_text(value: Any) -> str | object | None:
+def _cell_text(value: Any) -> str | _NotACell | None:
     """The text a CSV cell would hold for a JSON-ish value, or _NOT_A_CELL."""
     if value is None or isinstance(value, str):
         return value

@@ -26,11 +26,14 @@ from accord.people.services import update_person
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
-def file_hold(person: Person, *, kind: str, reference: str, document: File, user: User, note: str = "") -> LegalHold:
+def file_hold(
+    person: Person, *, kind: str, reference: str, document: File[bytes] | None, user: User, note: str = ""
+) -> LegalHold:
     """Record a hold with its reference and document; every case of the person not yet handed
     over goes to ``on_hold`` at once, giving back its place."""
     require(user, Can.FILE_HOLDS)
     _check(kind, reference, document)
+    assert document is not None  # _check refused a missing one
     hold = LegalHold(
         kind=kind,
         reference=reference.strip(),
@@ -104,7 +107,7 @@ def _resume_held_cases(person: Person, *, actor: User | None, reason: str, day: 
     return resumed
 
 
-def _check(kind: str, reference: str, document: File) -> None:
+def _check(kind: str, reference: str, document: File[bytes] | None) -> None:
     if kind not in LegalHold.Kind.values:
         raise CaseError(f"kind: {kind!r} is not one of {', '.join(LegalHold.Kind.values)}")
     if not reference.strip():
@@ -119,7 +122,7 @@ def _check(kind: str, reference: str, document: File) -> None:
         raise CaseError(f"document: larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
 
 
-def _sha256(document: File) -> str:
+def _sha256(document: File[bytes]) -> str:
     digest = hashlib.sha256()
     for chunk in document.chunks():
         digest.update(chunk)

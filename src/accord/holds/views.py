@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from accord.accounts.permissions import Can, require
+from accord.accounts.permissions import Can, require, user_of
 from accord.cases.errors import CaseError
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
@@ -16,7 +16,7 @@ from accord.people.models import Person
 @login_required
 @require_POST
 def file_hold_page(request: HttpRequest, person_id: str) -> HttpResponse:
-    require(request.user, Can.FILE_HOLDS)  # type: ignore[arg-type]
+    require(request.user, Can.FILE_HOLDS)
     person = get_object_or_404(Person, person_id=person_id)
     document = request.FILES.get("document")
     try:
@@ -24,9 +24,9 @@ def file_hold_page(request: HttpRequest, person_id: str) -> HttpResponse:
             person,
             kind=request.POST.get("kind", ""),
             reference=request.POST.get("reference", ""),
-            document=document,  # type: ignore[arg-type]
+            document=document,
             note=request.POST.get("note", ""),
-            user=request.user,  # type: ignore[arg-type]
+            user=user_of(request),
         )
     except CaseError as err:
         messages.error(request, f"Hold not filed: {err}")
@@ -39,10 +39,10 @@ def file_hold_page(request: HttpRequest, person_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def lift_hold_page(request: HttpRequest, hold_id: int) -> HttpResponse:
-    require(request.user, Can.LIFT_HOLDS)  # type: ignore[arg-type]
+    require(request.user, Can.LIFT_HOLDS)
     hold = get_object_or_404(LegalHold.objects.select_related("person"), pk=hold_id)
     try:
-        lift_hold(hold, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        lift_hold(hold, user=user_of(request), reason=request.POST.get("reason", ""))
     except CaseError as err:
         messages.error(request, f"Hold not lifted: {err}")
     else:
@@ -52,6 +52,6 @@ def lift_hold_page(request: HttpRequest, hold_id: int) -> HttpResponse:
 
 @login_required
 def hold_document(request: HttpRequest, hold_id: int) -> FileResponse:
-    require(request.user, Can.VIEW_HOLDS)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_HOLDS)
     hold = get_object_or_404(LegalHold, pk=hold_id)
     return FileResponse(hold.document.open("rb"), as_attachment=True, filename=hold.document_name)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import transaction
+from django.db import models, transaction
 
 from accord.accounts.models import User
 from accord.audit.services import record
@@ -28,7 +28,17 @@ from accord.people.records import as_cells, record_of
 BATCH = 5_000
 EDITABLE = tuple(c for c in PERSON_COLUMNS if c != "person_id")
 NAMES = ("family_name", "given_names")  # stored as '' when unknown: the columns are NOT NULL
-TEXT_LIMITS = {c: Person._meta.get_field(c).max_length for c in ("person_id", *NAMES)}
+
+
+def _max_length(column: str) -> int:
+    """The length of a text column of ``Person`` in the database."""
+    field = Person._meta.get_field(column)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"Person.{column} is not a text column of bounded length")
+    return field.max_length
+
+
+TEXT_LIMITS = {c: _max_length(c) for c in ("person_id", *NAMES)}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from accord.accounts.permissions import Can, require
+from accord.accounts.permissions import Can, require, user_of
 from accord.cases.services import explanation_json, screen_person_against
 from accord.core import vocabulary
 from accord.core.records import EXTENSIONS, PERSON_COLUMNS, RecordError, people_from_dicts, write_people
@@ -24,7 +24,7 @@ from accord.ui.paging import page_of, wants_fragment
 
 @login_required
 def person_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Can.VIEW_PEOPLE)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_PEOPLE)
     query = request.GET.get("q", "").strip()
     people = Person.objects.all()
     if query:
@@ -36,7 +36,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
-    require(request.user, Can.VIEW_PEOPLE)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_PEOPLE)
     person = get_object_or_404(Person, person_id=person_id)
     agreements = default_dataset().transfer_agreements()
     results = screen_person_against(person, [a.id for a in agreements])
@@ -57,11 +57,11 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
 
 @login_required
 def import_page(request: HttpRequest) -> HttpResponse:
-    require(request.user, Can.IMPORT_PEOPLE)  # type: ignore[arg-type]
+    require(request.user, Can.IMPORT_PEOPLE)
     errors: list[str] = []
     problems = 0  # every problem found, also those past the ones worded on the page
-    if request.method == "POST" and "file" in request.FILES:
-        upload = request.FILES["file"]
+    upload = request.FILES.get("file") if request.method == "POST" else None
+    if upload is not None:
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in EXTENSIONS:
             errors.append(f"{upload.name}: unsupported file type; use {', '.join(EXTENSIONS)}")
@@ -72,7 +72,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     handle.write(chunk)
                 handle.flush()
                 try:
-                    result = import_people(Path(handle.name), user=request.user, reason=f"upload {upload.name}")  # type: ignore[arg-type]
+                    result = import_people(Path(handle.name), user=user_of(request), reason=f"upload {upload.name}")
                 except RecordError as err:
                     errors = [str(e) for e in err.errors[:200]]
                     problems = max(err.total, len(err.errors))
@@ -119,7 +119,7 @@ TEMPLATE_ROWS = [
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
     """A CSV a clerk can fill in: one row with every fact known, one with the unknown ones left empty."""
-    require(request.user, Can.IMPORT_PEOPLE)  # type: ignore[arg-type]
+    require(request.user, Can.IMPORT_PEOPLE)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "people-template.csv"
         rows = [{c: r.get(c) for c in PERSON_COLUMNS} for r in TEMPLATE_ROWS]
@@ -148,7 +148,7 @@ CHOICES = {
 @login_required
 def person_edit(request: HttpRequest, person_id: str) -> HttpResponse:
     """Edit a record as text cells, validated exactly like an imported row; a reason is required."""
-    require(request.user, Can.EDIT_PEOPLE)  # type: ignore[arg-type]
+    require(request.user, Can.EDIT_PEOPLE)
     person = get_object_or_404(Person, person_id=person_id)
     cells = as_cells(record_of(person))
     errors: list[str] = []
@@ -159,7 +159,7 @@ def person_edit(request: HttpRequest, person_id: str) -> HttpResponse:
             errors.append("Say why the record changes: the reason is kept in its history.")
         else:
             try:
-                changed = update_person(person, cells, user=request.user, reason=reason)  # type: ignore[arg-type]
+                changed = update_person(person, cells, user=user_of(request), reason=reason)
             except RecordError as err:
                 errors = [str(e) for e in err.errors]
             else:

@@ -35,4 +35,4 @@ def page_of(queryset: QuerySet[Any], number: str | None, size: int = 50) -> Page
 def wants_fragment(request: HttpRequest) -> bool:
     """An htmx swap wants the rows only; a history restore (Back after htmx) wants the whole page."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from django.core.files.base import ContentFile
@@ -182,7 +183,7 @@ def _walk_workflow() -> int:
                 actor = actor_of.get(step, officer) or receiving.get(case.receiving_state)
                 if actor is None:
                     break
-                options = DEMO_BASIS if step == "approve" else {}
+                options: dict[str, Any] = DEMO_BASIS if step == "approve" else {}
                 take_step(case.pk, step, user=actor, reason="demo" if step == "approve" else "", **options)
             moved += 1
     scheduled = Case.objects.filter(state="scheduled").select_related("person").first()

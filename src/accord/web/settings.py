@@ -125,7 +125,7 @@ AXES_COOLOFF_TIME = 0.25
 # Lock a username at one address: guessing someone's password from one place. Not the address
 # alone (colleagues behind one office or ministry gateway would lock each other out) nor the
 # username alone (anyone could lock an official out from anywhere).
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS: list[str | list[str]] = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 

@@ -27,13 +27,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"can_cases": can(user, Can.VIEW_CASES), "can_audit": can(user, Can.VIEW_AUDIT)},  # type: ignore[arg-type]
+        {"can_cases": can(user, Can.VIEW_CASES), "can_audit": can(user, Can.VIEW_AUDIT)},
     )
 
 
 @login_required
 def agreement_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Can.VIEW_AGREEMENTS)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_AGREEMENTS)
     dataset = default_dataset()
     return render(
         request, "agreements/list.html", {"agreements": dataset.agreements.values(), "version": dataset.version}
@@ -42,7 +42,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agreement_detail(request: HttpRequest, agreement_id: str) -> HttpResponse:
-    require(request.user, Can.VIEW_AGREEMENTS)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_AGREEMENTS)
     dataset = default_dataset()
     try:
         agreement = dataset.agreement(agreement_id)
@@ -53,12 +53,12 @@ def agreement_detail(request: HttpRequest, agreement_id: str) -> HttpResponse:
 
 @login_required
 def facility_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Can.VIEW_FACILITIES)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_FACILITIES)
     return render(request, "facilities/list.html", {"rows": occupancy()})
 
 
 @login_required
 def statistics(request: HttpRequest) -> HttpResponse:
     """De-identified figures for monitors and analysts: no names, no person ids."""
-    require(request.user, Can.VIEW_STATISTICS)  # type: ignore[arg-type]
+    require(request.user, Can.VIEW_STATISTICS)
     return render(request, "statistics.html", {"counts": outcome_counts(), "occupancy": occupancy()})
