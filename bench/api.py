@@ -30,8 +30,9 @@ import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("ACCORD_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "accord_bench"
-PORT = 8765
+# Engineers sharing a machine give each run its own database and port.
+DB_NAME = os.environ.get("ACCORD_BENCH_DB", "accord_bench")
+PORT = int(os.environ.get("ACCORD_BENCH_PORT", "8765"))
 AGREEMENTS = ["us-sv-2025", "us-ve-2025", "us-mx-chnv", "pa-co-2025"]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Router, Status
 
 from accord.accounts.models import Role, User
@@ -30,16 +30,18 @@ from accord.cases import policy, redaction
 from accord.cases.models import Case
 from accord.cases.selectors import CaseFilters, case_history, case_list, get_case, work_queue
 from accord.cases.services import open_case
-from accord.cases.steps import take_step
+from accord.cases.steps import StepResult, take_step
 from accord.core.workflow import RETURNED, RETURNED_NOTICE, Transition
 from accord.people.models import Person
 
 router = Router()
 
 
-def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
+def _case_out(case: Case, user: User, detail: bool = False, step: StepResult | None = None) -> dict[str, Any]:
+    """The case as the user may see it; ``step``: the result of the step just taken, whose
+    reservation and waitlist position are the case's (not read again)."""
     if user.role == Role.RECEIVING_OFFICER:
-        return _referral_out(case, user, detail)
+        return _referral_out(case, user, detail, step)
     failing = redaction.failing_rules(user, [r for r in case.failing_rules.split(";") if r])
     out: dict[str, Any] = {
         "id": case.pk,
@@ -59,11 +61,10 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
         "created_at": case.created_at,
     }
     if detail:
-        reservation = live_reservation(case.pk)
         out |= {
             "explanation": redaction.explanation(user, case.explanation),
             "next_steps": [_step_out(t) for t in policy.next_steps(case, user)],
-            "reservation": _reservation_out(reservation) if reservation else None,
+            "reservation": _reservation_of(case, step),
             "referral": case.referral,
             "legal_basis": case.legal_basis,
             "scheduled_for": case.scheduled_for,
@@ -72,7 +73,7 @@ def _case_out(case: Case, user: User, detail: bool = False) -> dict[str, Any]:
     return out
 
 
-def _referral_out(case: Case, user: User, detail: bool) -> dict[str, Any]:
+def _referral_out(case: Case, user: User, detail: bool, step: StepResult | None = None) -> dict[str, Any]:
     """A case as the receiving state holds it: the record it was sent and its own part of the
     workflow. No outcome, rule, screening date or version: nothing that changes with the sending
     state's reasons (8 C.F.R. §208.6)."""
@@ -97,11 +98,10 @@ def _referral_out(case: Case, user: User, detail: bool) -> dict[str, Any]:
     }
     if detail:
         returned = state == RETURNED
-        reservation = None if returned else live_reservation(case.pk)
         out |= {
             "explanation": [],
             "next_steps": [_step_out(t) for t in policy.next_steps(case, user)],
-            "reservation": _reservation_out(reservation) if reservation else None,
+            "reservation": None if returned else _reservation_of(case, step),
             "referral": case.referral,
             "legal_basis": (case.referral or {}).get("legal_basis"),
             "scheduled_for": None if returned else case.scheduled_for,
@@ -114,12 +114,21 @@ def _step_out(t: Transition) -> dict[str, Any]:
     return {"step": t.step, "label": t.label, "needs_reason": t.needs_reason, "help": t.help}
 
 
-def _reservation_out(reservation: Reservation) -> dict[str, Any]:
+def _reservation_of(case: Case, step: StepResult | None) -> dict[str, Any] | None:
+    if step is not None:
+        reservation, position = step.reservation, step.waitlist_position
+    else:
+        reservation = live_reservation(case.pk)
+        position = waitlist_position(reservation) if reservation else None
+    return _reservation_out(reservation, position) if reservation else None
+
+
+def _reservation_out(reservation: Reservation, position: int | None) -> dict[str, Any]:
     return {
         "facility": reservation.facility.code if reservation.facility else None,
         "status": reservation.status,
         "quota_month": reservation.quota_month,
-        "waitlist_position": waitlist_position(reservation),
+        "waitlist_position": position,
     }
 
 
@@ -173,7 +182,11 @@ def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
     get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
     options: dict[str, Any] = {"on": body.on, "basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
     done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
-    return _case_out(get_case(user, done.case.pk), user, detail=True)
+    # The case as the step saved it, its person and reservation with it: nothing to read again,
+    # but the caller must still be one who may see it now (``selectors.visible_cases``).
+    if user.role == Role.RECEIVING_OFFICER and not policy.receiving_officer_may_see(user, done.case):
+        raise Http404(f"no case {case_id} that you may see")
+    return _case_out(done.case, user, detail=True, step=done)
 
 
 @router.get("/cases/{int:case_id}/history", response={200: list[EventOut], **ERRORS}, tags=["workflow"])

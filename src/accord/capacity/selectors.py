@@ -4,37 +4,51 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accord.capacity.models import QUOTA_COUNTED, Reservation
 from accord.core.rules.engine import FacilityUsage, Usage
+from accord.core.screening import default_dataset
 from accord.facilities.models import Facility
 
 
-def current_usage(day: dt.date | None = None) -> Usage:
+def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | None = None) -> Usage:
     """Places held and occupied per facility, and acceptances per quota month, as stored now.
     Given the screening ``day``, only that day's quota month is counted: the rules read no
-    other, and a quota agreement piles up a month's worth of rows every month."""
-    taken: Counter[tuple[str, str]] = Counter()
-    for row in (
-        Reservation.objects.filter(status__in=("held", "occupied"))
-        .values("facility__code", "status")
-        .annotate(n=Count("id"))
-    ):
-        taken[row["facility__code"], row["status"]] = row["n"]
-    facilities = {
-        f.code: FacilityUsage(
-            occupied=taken[f.code, "occupied"],
-            reserved=taken[f.code, "held"],
-            suspended=f.suspended,
-            capacity=f.capacity,  # the record in service; claims count against the same figure
+    other, and a quota agreement piles up a month's worth of rows every month. Given the
+    ``agreement_ids`` screened, only their quota months are counted (the quota rule reads only
+    its own agreement's), and none is read when no clause of theirs sets a quota."""
+    # One query for every facility with its places held and occupied (a step screens with it).
+    rows = (
+        Facility.objects.order_by()
+        .values_list("code", "suspended", "capacity")
+        .annotate(
+            occupied=Count("reservations", filter=Q(reservations__status=Reservation.Status.OCCUPIED)),
+            held=Count("reservations", filter=Q(reservations__status=Reservation.Status.HELD)),
         )
-        for f in Facility.objects.all()
+    )
+    facilities = {
+        code: FacilityUsage(
+            occupied=occupied,
+            reserved=held,
+            suspended=suspended,
+            capacity=capacity,  # the record in service; claims count against the same figure
+        )
+        for code, suspended, capacity, occupied, held in rows
     }
     quota_rows = Reservation.objects.filter(status__in=QUOTA_COUNTED).exclude(quota_month="")
     if day is not None:
         quota_rows = quota_rows.filter(quota_month=day.strftime("%Y-%m"))
+    if agreement_ids is not None:
+        dataset = default_dataset()
+        with_quota = [
+            a for a in agreement_ids if any(c.monthly_quota is not None for c in dataset.agreement(a).clauses)
+        ]
+        if not with_quota:
+            return Usage(facilities=facilities)
+        quota_rows = quota_rows.filter(agreement_id__in=with_quota)
     quota_used = {
         (row["agreement_id"], row["clause_id"], row["quota_month"]): row["n"]
         for row in quota_rows.values("agreement_id", "clause_id", "quota_month").annotate(n=Count("id"))

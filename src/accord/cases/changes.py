@@ -61,7 +61,8 @@ def apply_screening(case: Case, result: Explanation) -> Explanation:
 def note_part(case: Case, user: User, act: str) -> None:
     """Four eyes remember everyone who prepared the case. ``screened_by`` keeps the officer whose
     screening the approval rests on, shown on the case page."""
-    Participation.objects.get_or_create(case=case, user=user, defaults={"first_act": act})
+    # One statement: a user already on record is left as they are (their first act is kept).
+    Participation.objects.bulk_create([Participation(case=case, user=user, first_act=act)], ignore_conflicts=True)
     if user.role == Role.CASE_OFFICER and case.state in (State.SCREENED, State.LEGAL_REVIEW, State.BLOCKED):
         case.screened_by = user
 

@@ -81,10 +81,14 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Each filtered list is read in its order (newest first, id breaking ties) straight from
+        # one index, so a page stops after its rows instead of sorting every match.
         indexes = [
-            models.Index(fields=["agreement_id", "outcome", "-created_at"], name="case_agreement_outcome"),
-            models.Index(fields=["outcome", "-created_at"], name="case_outcome"),
-            models.Index(fields=["state", "-created_at"], name="case_state"),
+            models.Index(
+                fields=["agreement_id", "outcome", "-created_at", "-id"], name="case_agreement_outcome_recent"
+            ),
+            models.Index(fields=["outcome", "-created_at", "-id"], name="case_outcome_recent"),
+            models.Index(fields=["state", "-created_at", "-id"], name="case_state_recent"),
             models.Index(fields=["receiving_state", "state"], name="case_receiving"),
             models.Index(fields=["-created_at", "-id"], name="case_recent"),
         ]

@@ -60,8 +60,11 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     would otherwise tell them what the page does not."""
     # A list shows a line per case: leave the explanation (kilobytes each) and the person's
     # other facts in the database.
-    cases = visible_cases(user).select_related("person").defer("explanation").only(*LIST_FIELDS)
     receiving = user.role == Role.RECEIVING_OFFICER
+    # A receiving officer's line is the record their state was sent: read it with the row, not
+    # in a query per case.
+    fields = (*LIST_FIELDS, "referral") if receiving else LIST_FIELDS
+    cases = visible_cases(user).select_related("person").only(*fields)
     if filters.agreement:
         cases = cases.filter(agreement_id=filters.agreement)
     if filters.outcome:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,12 +27,23 @@ def screen_person(person: Person, agreement_id: str, day: dt.date | None = None)
 def screen_person_against(person: Person, agreement_ids: list[str], day: dt.date | None = None) -> list[Explanation]:
     """Screen one stored person against several agreements: the record and the usage read once."""
     on = day or timezone.localdate()
-    frame, usage = people_frame([person]), current_usage(on)
+    frame, usage = people_frame([person]), current_usage(on, agreement_ids)
     return [explain(frame, agreement_id, on, usage=usage) for agreement_id in agreement_ids]
 
 
 def explanation_json(explanation: Explanation) -> list[dict[str, object]]:
-    return [{**asdict(r), "result": r.result.label} for r in explanation.results]
+    # Field by field: ``dataclasses.asdict`` deep-copies every value, a millisecond a step.
+    return [
+        {
+            "rule_id": r.rule_id,
+            "title": r.title,
+            "result": r.result.label,
+            "reason": r.reason,
+            "citation": r.citation,
+            "quote": r.quote,
+        }
+        for r in explanation.results
+    ]
 
 
 def open_case(person: Person, agreement_id: str, *, user: User, day: dt.date | None = None) -> Case:

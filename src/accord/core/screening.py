@@ -33,6 +33,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -48,7 +49,16 @@ from accord.core.rules.clauses import (
     conviction_rank,
     situation,
 )
-from accord.core.rules.engine import OUTCOMES, BoundRule, Context, Result, Usage, bind, registered_rules
+from accord.core.rules.engine import (
+    OUTCOMES,
+    BoundRule,
+    Context,
+    Result,
+    RuleDef,
+    Usage,
+    bind,
+    registered_rules,
+)
 
 DECISION_COLUMNS = ("person_id", "agreement_id", "date", "outcome", "placement", "rules")
 DECISION_SCHEMA = {
@@ -75,9 +85,79 @@ def default_dataset() -> Dataset:
 
 def bound_rules(ctx: Context) -> list[BoundRule]:
     """Every rule for the context: the agreement's clauses first, then the catalogue's rules."""
-    clauses = [clause_rule(ctx, i) for i in range(len(ctx.agreement.clauses))]
-    definitions = sorted(registered_rules().values(), key=lambda d: RULE_ORDER.index(d.id.split("/")[0]))
-    return clauses + [bind(definition, ctx) for definition in definitions]
+    return [_bind_rule(ctx, index) for index in range(len(ctx.agreement.clauses) + len(_definitions()))]
+
+
+def _definitions() -> list[RuleDef]:
+    return sorted(registered_rules().values(), key=lambda d: RULE_ORDER.index(d.id.split("/")[0]))
+
+
+def _bind_rule(ctx: Context, index: int) -> BoundRule:
+    """The ``index``-th rule of ``bound_rules``."""
+    clauses = len(ctx.agreement.clauses)
+    return clause_rule(ctx, index) if index < clauses else bind(_definitions()[index - clauses], ctx)
+
+
+class _WatchedUsage(Usage):
+    """Usage that notes whether a rule body read it: a rule that never reads it is bound the same
+    way whatever the usage."""
+
+    read: list[str]
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("__") and name != "read":
+            object.__getattribute__(self, "read").append(name)
+        return super().__getattribute__(name)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A screening question without its usage (agreement, date, data): the rules bound once and
+    their expressions, with the positions of the rules that read the usage left to each Screener."""
+
+    dataset: Dataset
+    rules: tuple[BoundRule, ...]
+    codes: tuple[pl.Expr, ...]
+    reads_usage: tuple[int, ...]
+    common: list[pl.Expr]
+    stages: list[list[pl.Expr]]
+
+
+_QUESTIONS_LOCK = threading.Lock()
+_QUESTIONS: OrderedDict[tuple[object, ...], _Question] = OrderedDict()
+_QUESTIONS_KEPT = 64
+
+
+def _question(ctx: Context) -> _Question:
+    """The usage-free part of the Screener for ``ctx``, kept per (data, agreement, date). Which
+    rules read the usage is found by binding each against a usage that notes being read: a rule
+    body is a function of its context, so one that did not read it binds alike for any usage."""
+    key = (id(ctx.dataset), ctx.dataset.version, ctx.agreement.id, ctx.date)
+    with _QUESTIONS_LOCK:
+        found = _QUESTIONS.get(key)
+        if found is not None and found.dataset is ctx.dataset:
+            _QUESTIONS.move_to_end(key)
+            return found
+    rules, reads = [], []
+    for index in range(len(ctx.agreement.clauses) + len(_definitions())):
+        watched = _WatchedUsage()
+        object.__setattr__(watched, "read", [])
+        rules.append(_bind_rule(Context(ctx.dataset, ctx.agreement, ctx.date, watched), index))
+        if watched.read:
+            reads.append(index)
+    built = _Question(
+        dataset=ctx.dataset,
+        rules=tuple(rules),
+        codes=tuple(r.expression() for r in rules),
+        reads_usage=tuple(reads),
+        common=common_situation(ctx),
+        stages=situation(ctx),
+    )
+    with _QUESTIONS_LOCK:
+        _QUESTIONS[key] = built
+        while len(_QUESTIONS) > _QUESTIONS_KEPT:
+            _QUESTIONS.popitem(last=False)
+    return built
 
 
 class Screener:
@@ -87,12 +167,25 @@ class Screener:
     for many people (the case system screens person after person against the same question).
     """
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, reuse: bool = True) -> None:
+        """``reuse=False`` binds every rule afresh: the reference the tests hold reuse to."""
         self.ctx = ctx
-        self.rules = bound_rules(ctx)
-        self.common = common_situation(ctx)
-        self._stages = situation(ctx)
-        self._codes = [r.expression() for r in self.rules]
+        if not reuse:
+            self.rules = bound_rules(ctx)
+            self.common = common_situation(ctx)
+            self._stages = situation(ctx)
+            self._codes = [r.expression() for r in self.rules]
+        else:
+            # What does not read the usage is the same for every usage: bound once per agreement,
+            # date and data (``_question``); only the rules that read it are bound for this usage.
+            question = _question(ctx)
+            self.rules = list(question.rules)
+            self._codes = list(question.codes)
+            for index in question.reads_usage:
+                self.rules[index] = _bind_rule(ctx, index)
+                self._codes[index] = self.rules[index].expression()
+            self.common = question.common
+            self._stages = question.stages
         self._strongest = pl.max_horizontal([pl.col(r.id) % 4 for r in self.rules])
         self._outcome = self._strongest.replace_strict({int(k): v for k, v in OUTCOMES.items()}, return_dtype=pl.String)
 

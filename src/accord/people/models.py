@@ -66,11 +66,14 @@ class Person(models.Model):
 class Nationality(models.Model):
     """One row per nationality held: lets case lists filter by nationality on any database."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="nationality_rows")
+    # Indexed by (person, code) below: a case list filtered by nationality checks each case's
+    # person from the index alone; the same index serves the foreign key.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="nationality_rows", db_index=False)
     code = models.CharField(max_length=2)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["code", "person"], name="unique_person_nationality")]
+        indexes = [models.Index(fields=["person", "code"], name="nationality_person_code")]
 
 
 class PersonVersion(models.Model):
