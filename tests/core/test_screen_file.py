@@ -4,7 +4,6 @@ explained by the rule catalogue written beside it."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import tempfile
@@ -20,7 +19,6 @@ from polars.testing import assert_frame_equal
 from accord.core.dataset import Dataset, load_dataset
 from accord.core.population import generate_population
 from accord.core.records import (
-    PERSON_COLUMNS,
     EncodedPeople,
     RecordError,
     read_people,
@@ -44,6 +42,7 @@ from accord.core.screening import (
 )
 from accord.core.version import rules_version
 from tests.core.test_paths_agree import AGREEMENTS, dates, people, usages
+from tests.core.test_records import person, write_csv
 
 FIXTURES = Path(__file__).resolve().parent.parent / "golden" / "fixtures" / "agreements"
 DAY = dt.date(2025, 3, 1)
@@ -54,14 +53,6 @@ def dataset() -> Dataset:
     return load_dataset(extra_agreements=sorted(FIXTURES.glob("*.toml")))
 
 
-def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(PERSON_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _read_decisions(path: Path) -> pl.DataFrame:
     """A decisions CSV as screen_population holds it (an empty cell reads back as null)."""
     frame = pl.read_csv(path, schema={**dict.fromkeys(DECISION_COLUMNS, pl.String), "date": pl.Date})
@@ -70,32 +61,14 @@ def _read_decisions(path: Path) -> pl.DataFrame:
 
 def read_people_encoded_from_rows(rows: list[dict[str, str]]) -> EncodedPeople:
     with tempfile.TemporaryDirectory() as tmp:
-        return read_people_encoded(_write_rows(Path(tmp) / "people.csv", rows))
+        return read_people_encoded(write_csv(Path(tmp) / "people.csv", rows))
+
+
+ANA = {"given_names": "Ana", "sex": "F", "nationalities": "SV", "fear_screened": "SV", "gang": "ms13"}
 
 
 def _one_person(**cells: str) -> dict[str, str]:
-    return {
-        "person_id": "C1",
-        "family_name": "Pérez",
-        "given_names": "Ana",
-        "date_of_birth": "1990-05-01",
-        "sex": "F",
-        "nationalities": "SV",
-        "sending_state": "US",
-        "status": "undocumented",
-        "removal_order": "final",
-        "protection": "none",
-        "protection_countries": "none",
-        "fear_screened": "SV",
-        "fear_found": "none",
-        "legal_hold": "false",
-        "conviction": "felony",
-        "pending_charges": "false",
-        "sentence_remaining_months": "0",
-        "gang": "ms13",
-        "gang_basis": "conviction",
-        "transfer_consent": "false",
-    } | cells
+    return person("C1", **ANA, gang_basis="conviction") | cells
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,7 +77,7 @@ def test_the_encoded_path_gives_the_rows_of_the_row_by_row_path(
     records: list[dict[str, str]], day: dt.date, agreement: str, usage: Usage
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        encoded = read_people_encoded(_write_rows(Path(tmp) / "people.csv", records))
+        encoded = read_people_encoded(write_csv(Path(tmp) / "people.csv", records))
     by_rows = screen_population(encoded.people(), day, [agreement], dataset=dataset(), usage=usage)
     encoded_rows = screen_population(encoded, day, [agreement], dataset=dataset(), usage=usage)
     assert dict(encoded_rows.schema) == DECISION_SCHEMA
@@ -183,7 +156,7 @@ def test_screen_file_writes_the_decisions_and_their_catalogue(tmp_path: Path, su
 def test_every_decision_row_keeps_its_rule_ids_and_the_catalogue_its_citations(tmp_path: Path) -> None:
     """The citations leave the rows (issue #11), not the file set: each row's rules, looked up by
     agreement and rule id, give the citations the explanation gives."""
-    people = _write_rows(
+    people = write_csv(
         tmp_path / "people.csv",
         [
             _one_person(),
@@ -205,7 +178,7 @@ def test_every_decision_row_keeps_its_rule_ids_and_the_catalogue_its_citations(t
 
 
 def test_a_bad_record_writes_nothing(tmp_path: Path) -> None:
-    people = _write_rows(tmp_path / "people.csv", [_one_person(), _one_person(person_id="C2", status="martian")])
+    people = write_csv(tmp_path / "people.csv", [_one_person(), _one_person(person_id="C2", status="martian")])
     out = tmp_path / "decisions.csv"
     with pytest.raises(RecordError, match="martian"):
         screen_file(people, out, DAY, dataset=dataset())
@@ -236,7 +209,7 @@ def test_decisions_of_two_dates_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_of_no_one_writes_a_header_and_the_catalogue(tmp_path: Path) -> None:
-    people = _write_rows(tmp_path / "people.csv", [])
+    people = write_csv(tmp_path / "people.csv", [])
     run = screen_file(people, tmp_path / "d.csv", DAY, ["us-sv-2025"], dataset=dataset())
     assert (run.rows, run.people, run.counts.height) == (0, 0, 0)
     assert pl.read_csv(run.decisions, infer_schema=False).columns == list(DECISION_COLUMNS)

@@ -15,6 +15,7 @@ from accord.core.dataset import DATA_DIR, load_dataset
 from accord.core.records import people_from_dicts
 from accord.core.rules.engine import Context, FacilityUsage, Result, Usage
 from accord.core.screening import Screener, default_dataset, explain, screener_for
+from tests.core.test_records import person
 
 
 def test_the_same_question_reuses_the_built_rules_and_any_change_builds_anew() -> None:
@@ -36,28 +37,7 @@ def test_the_same_question_reuses_the_built_rules_and_any_change_builds_anew() -
 
 # --- what is bound once per agreement, date and data, and what is bound for each usage -----------
 
-PERSON = {
-    "person_id": "R1",
-    "family_name": "Reuse",
-    "given_names": "Test",
-    "date_of_birth": "1990-01-01",
-    "sex": "M",
-    "nationalities": "VE",
-    "sending_state": "US",
-    "status": "undocumented",
-    "removal_order": "final",
-    "protection": "none",
-    "protection_countries": "none",
-    "fear_screened": "SV",
-    "fear_found": "none",
-    "legal_hold": "false",
-    "conviction": "felony",
-    "pending_charges": "false",
-    "sentence_remaining_months": "0",
-    "gang": "none",
-    "gang_basis": "none",
-    "transfer_consent": "false",
-}
+PERSON = person("R1", family_name="Reuse", given_names="Test", date_of_birth="1990-01-01", fear_screened="SV")
 USAGES = [
     Usage(),
     Usage({"cecot": FacilityUsage(occupied=39_990, reserved=9)}),  # one place left
@@ -96,8 +76,8 @@ def test_a_reused_screener_decides_exactly_as_one_bound_afresh_for_every_usage_a
             for usage in USAGES:
                 ctx = Context(data, data.transfer_agreement(agreement_id), day, usage)
                 reused, fresh = screener_for(ctx), Screener(ctx, reuse=False)
-                for person in people:
-                    assert reused.explain(person) == fresh.explain(person), (day, agreement_id, usage)
+                for one in people:
+                    assert reused.explain(one) == fresh.explain(one), (day, agreement_id, usage)
 
 
 def test_a_changed_usage_is_never_served_the_decision_of_the_old_one() -> None:
