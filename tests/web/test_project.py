@@ -88,3 +88,14 @@ def test_pages_carry_a_content_security_policy_without_inline_code(db: Any) -> N
     assert policy["default-src"] == ["'self'"]
     assert policy["style-src"] == ["'self'"]
     assert policy["script-src"][0] == "'self'" and all(s.startswith("'nonce-") for s in policy["script-src"][1:])
+
+
+def test_an_api_operation_that_lost_its_authentication_refuses_the_caller(rf: Any) -> None:
+    """``caller`` refuses a request no authenticator vouched for, also under ``python -O``, where an
+    assert would vanish and an anonymous request would reach the use case."""
+    from ninja.errors import AuthenticationError
+
+    from accord.api.common import caller
+
+    with pytest.raises(AuthenticationError):
+        caller(rf.get("/api/v1/cases"))

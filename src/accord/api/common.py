@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja.errors import ValidationError
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.params.functions import Query  # the function behind ninja.Query, typed for mypy
 
 from accord.accounts.models import User
@@ -25,7 +25,8 @@ Offset = Query(0, ge=0, le=1_000_000_000)
 def caller(request: HttpRequest) -> User:
     """The authenticated user (every operation requires authentication: see ``api.auth``)."""
     user = getattr(request, "auth", None)  # set by ninja's authentication; HttpRequest does not declare it
-    assert isinstance(user, User)
+    if not isinstance(user, User):  # an operation declared without auth: refuse, never serve anonymously
+        raise AuthenticationError()
     return user
 
 
