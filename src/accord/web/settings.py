@@ -102,6 +102,10 @@ def _scratch_dir() -> Path:
 
 
 DATABASES = {"default": _database()}
+
+# A step screens the person before taking the write lock and re-checks, inside it, what that
+# screening depended on; after this many stale screenings it screens under the lock.
+ACCORD_STEP_SCREENING_ROUNDS = int(os.environ.get("ACCORD_STEP_SCREENING_ROUNDS", "3"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
