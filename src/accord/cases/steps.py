@@ -35,6 +35,7 @@ from accord.cases.errors import CaseError, Refused, StepOptionError
 from accord.cases.models import Case, LegalBasis, State
 from accord.cases.redaction import refusal_rows
 from accord.cases.referral import minimum_record, referral_changes
+from accord.cases.retry import retry_when_busy
 from accord.cases.returns import return_after_refusal, summary
 from accord.cases.services import screen_person
 from accord.cases.standing import barring_rules, review_points, unanswered, verdict
@@ -146,7 +147,8 @@ def _step(step: Step) -> Callable[[StepBody], StepRunner]:
                     break
             raise return_after_refusal(case_id, step, user, day)
 
-        runner: StepRunner = run  # type: ignore[assignment]  # functools.wraps loses the added attribute
+        # The whole step, screening ahead and return included, runs again when the database is busy.
+        runner: StepRunner = retry_when_busy(run)  # type: ignore[assignment]  # wraps loses the added attribute
         runner.step = step
         return runner
 
