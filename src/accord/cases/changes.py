@@ -4,6 +4,7 @@ shares, so that each change is made and recorded one way."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,12 @@ class Screened:
         )
 
 
+# One screening ahead at a time in a process: the rules core is CPU-bound Python, which the GIL
+# runs one thread at a time anyway. Without the gate, a hundred threads screening at once would
+# share the GIL with the one that holds the write lock and stretch its transaction a hundredfold.
+_SCREENING_AHEAD = threading.Lock()
+
+
 def screen_ahead(case_id: int, day: dt.date | None = None) -> Screened | None:
     """Screen the case's person before any lock is taken (the slow part of a step: the rules
     core), keeping what the result depended on. None when there is no such case (the step's
@@ -82,8 +89,9 @@ def screen_ahead(case_id: int, day: dt.date | None = None) -> Screened | None:
     if case is None:
         return None
     on = day or timezone.localdate()
-    usage = current_usage(on, [case.agreement_id])
-    result = explain(people_frame([case.person]), case.agreement_id, on, usage=usage)
+    with _SCREENING_AHEAD:
+        usage = current_usage(on, [case.agreement_id])
+        result = explain(people_frame([case.person]), case.agreement_id, on, usage=usage)
     return Screened(result, record_of(case.person), deciding_usage(usage, case.agreement_id, on))
 
 
