@@ -12,7 +12,7 @@ from ninja import Router, Status
 
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, require
-from accord.api.common import ERRORS, Limit, Offset, agreements_named, caller
+from accord.api.common import BUSY, ERRORS, Limit, Offset, agreements_named, caller
 from accord.api.schemas import (
     CaseDetailOut,
     CaseIn,
@@ -173,7 +173,9 @@ def case_steps(request: HttpRequest, case_id: int) -> Any:
     return [_step_out(t) for t in policy.next_steps(get_case(user, case_id), user)]
 
 
-@router.post("/cases/{int:case_id}/steps", response={200: CaseDetailOut, 409: RefusalOut, **ERRORS}, tags=["workflow"])
+@router.post(
+    "/cases/{int:case_id}/steps", response={200: CaseDetailOut, 409: RefusalOut, **ERRORS, **BUSY}, tags=["workflow"]
+)
 def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
     """Take a step. The person is screened again today; a refusal (409) changes nothing and names
     the rules, reasons and citations that stopped it. An acceptance into a full facility answers

@@ -17,6 +17,8 @@ from accord.core.screening import default_dataset, select_agreements
 from accord.people.models import Person
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+# Use cases that retry a busy database answer 503 (with Retry-After) when it stays busy.
+BUSY: dict[int, Any] = {503: ErrorOut}
 # Paging: an offset past any caseload still answers an empty page, not an integer overflow in SQL.
 Limit = Query(50, ge=1, le=500)
 Offset = Query(0, ge=0, le=1_000_000_000)

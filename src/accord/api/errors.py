@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from accord.cases.errors import CaseError, Refused, StepOptionError
+from accord.cases.errors import Busy, CaseError, Refused, StepOptionError
 from accord.cases.selectors import FilterError
 from accord.core.dataset import UnknownAgreementError
 from accord.core.records import RecordError
@@ -119,3 +119,12 @@ def _refused(request: HttpRequest, exc: CaseError) -> HttpResponse:
     """A refused use case (409): nothing changed; a refused step also lists the rules that stopped it."""
     rules = exc.rules if isinstance(exc, Refused) else []
     return _api(request).create_response(request, {"message": str(exc), "field": None, "rules": rules}, status=409)
+
+
+@handles(Busy)
+def _busy(request: HttpRequest, exc: Busy) -> HttpResponse:
+    """The database stayed busy through every attempt (503): nothing changed; send it again after
+    ``Retry-After`` seconds."""
+    response = error(request, 503, str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response

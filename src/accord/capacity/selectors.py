@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from accord.capacity.models import QUOTA_COUNTED, Reservation
 from accord.core.rules.engine import FacilityUsage, Usage
@@ -20,24 +20,7 @@ def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | Non
     other, and a quota agreement piles up a month's worth of rows every month. Given the
     ``agreement_ids`` screened, only their quota months are counted (the quota rule reads only
     its own agreement's), and none is read when no clause of theirs sets a quota."""
-    # One query for every facility with its places held and occupied (a step screens with it).
-    rows = (
-        Facility.objects.order_by()
-        .values_list("code", "suspended", "capacity")
-        .annotate(
-            occupied=Count("reservations", filter=Q(reservations__status=Reservation.Status.OCCUPIED)),
-            held=Count("reservations", filter=Q(reservations__status=Reservation.Status.HELD)),
-        )
-    )
-    facilities = {
-        code: FacilityUsage(
-            occupied=occupied,
-            reserved=held,
-            suspended=suspended,
-            capacity=capacity,  # the record in service; claims count against the same figure
-        )
-        for code, suspended, capacity, occupied, held in rows
-    }
+    facilities = _facility_usage(Facility.objects.all())
     quota_rows = Reservation.objects.filter(status__in=QUOTA_COUNTED).exclude(quota_month="")
     if day is not None:
         quota_rows = quota_rows.filter(quota_month=day.strftime("%Y-%m"))
@@ -54,6 +37,65 @@ def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | Non
         for row in quota_rows.values("agreement_id", "clause_id", "quota_month").annotate(n=Count("id"))
     }
     return Usage(facilities=facilities, quota_used=quota_used)
+
+
+def _facility_usage(facilities: QuerySet[Facility]) -> dict[str, FacilityUsage]:
+    # One query for the facilities with their places held and occupied (a step screens with it).
+    rows = (
+        facilities.order_by()
+        .values_list("code", "suspended", "capacity")
+        .annotate(
+            occupied=Count("reservations", filter=Q(reservations__status=Reservation.Status.OCCUPIED)),
+            held=Count("reservations", filter=Q(reservations__status=Reservation.Status.HELD)),
+        )
+    )
+    return {
+        code: FacilityUsage(
+            occupied=occupied,
+            reserved=held,
+            suspended=suspended,
+            capacity=capacity,  # the record in service; claims count against the same figure
+        )
+        for code, suspended, capacity, occupied, held in rows
+    }
+
+
+def agreement_usage(agreement_id: str, day: dt.date) -> Usage:
+    """What the agreement's own rules read of the usage on ``day``: its facilities' places and its
+    clauses' quota months (the cheap re-check of a step's screening, inside its write lock)."""
+    agreement = default_dataset().agreement(agreement_id)
+    facilities = _facility_usage(Facility.objects.filter(code__in=[f.id for f in agreement.facilities]))
+    clauses = [c.id for c in agreement.clauses if c.monthly_quota is not None]
+    if not clauses:
+        return Usage(facilities=facilities)
+    month = day.strftime("%Y-%m")
+    rows = (
+        Reservation.objects.filter(
+            status__in=QUOTA_COUNTED, agreement_id=agreement_id, clause_id__in=clauses, quota_month=month
+        )
+        .values("clause_id")
+        .annotate(n=Count("id"))
+    )
+    return Usage(facilities=facilities, quota_used={(agreement_id, r["clause_id"], month): r["n"] for r in rows})
+
+
+def deciding_usage(usage: Usage, agreement_id: str, day: dt.date) -> tuple[object, ...]:
+    """What of ``usage`` decides the agreement's rules on ``day``: per facility whether it is
+    suspended and whether a place is free (rules ``facility/suspended`` and ``capacity``), per
+    quota clause whether the month has room (rule ``quota``). Two usages with the same key screen
+    a person alike; only the counts quoted in the reasons differ."""
+    agreement = default_dataset().agreement(agreement_id)
+    month = day.strftime("%Y-%m")
+    key: list[object] = []
+    for facility in agreement.facilities:
+        use = usage.facility(facility.id)
+        places = facility.capacity if use.capacity is None else use.capacity
+        key.append((facility.id, use.suspended, places - use.occupied - use.reserved > 0))
+    for clause in agreement.clauses:
+        if clause.monthly_quota is not None:
+            used = usage.quota_used.get((agreement_id, clause.id, month), 0)
+            key.append((clause.id, used < clause.monthly_quota))
+    return tuple(key)
 
 
 def waitlist_position(reservation: Reservation) -> int | None:

@@ -3,20 +3,26 @@ shares, so that each change is made and recorded one way."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
 from accord.accounts.models import Role, User
 from accord.audit.services import record
+from accord.capacity.selectors import agreement_usage, current_usage, deciding_usage
 from accord.cases.errors import CaseError
 from accord.cases.models import Case, Participation, State
 from accord.cases.services import explanation_json
 from accord.cases.standing import Verdict, why
-from accord.core.screening import Explanation
+from accord.core.screening import Explanation, default_dataset, explain
 from accord.core.version import rules_version
 from accord.core.workflow import transition
 from accord.people.models import Person
+from accord.people.records import people_frame, record_of
 
 # A case that reaches one of these has no submission or approval: it goes through legal review again.
 STARTING_OVER = frozenset({State.SCREENED, State.BLOCKED})
@@ -42,6 +48,51 @@ def locked_cases(person: Person, states: Iterable[str]) -> list[Case]:
     for case in cases:
         case.before = snapshot(case)
     return cases
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A screening taken before the write lock, with what it depended on: the person's facts, the
+    data's version, the day, and the part of the usage that decides the agreement's rules (a
+    facility suspended or with a place free, a quota month with room). ``holds`` re-checks them
+    inside the lock; when one changed, the screening is stale and is taken again."""
+
+    result: Explanation
+    record: dict[str, Any]
+    usage: tuple[object, ...]
+
+    def holds(self, case: Case, day: dt.date | None = None) -> bool:
+        """Whether the screening still stands for ``case`` (locked, with its person fresh): the
+        same facts, data and day, and the same deciding usage read again now (two queries)."""
+        return (
+            (day or timezone.localdate()) == self.result.date
+            and default_dataset().version == self.result.data_version
+            and record_of(case.person) == self.record
+            and deciding_usage(
+                agreement_usage(case.agreement_id, self.result.date), case.agreement_id, self.result.date
+            )
+            == self.usage
+        )
+
+
+# One screening ahead at a time in a process: the rules core is CPU-bound Python, which the GIL
+# runs one thread at a time anyway. Without the gate, a hundred threads screening at once would
+# share the GIL with the one that holds the write lock and stretch its transaction a hundredfold.
+_SCREENING_AHEAD = threading.Lock()
+
+
+def screen_ahead(case_id: int, day: dt.date | None = None) -> Screened | None:
+    """Screen the case's person before any lock is taken (the slow part of a step: the rules
+    core), keeping what the result depended on. None when there is no such case (the step's
+    own lookup says so, under the lock)."""
+    case = Case.objects.select_related("person").filter(pk=case_id).first()
+    if case is None:
+        return None
+    on = day or timezone.localdate()
+    with _SCREENING_AHEAD:
+        usage = current_usage(on, [case.agreement_id])
+        result = explain(people_frame([case.person]), case.agreement_id, on, usage=usage)
+    return Screened(result, record_of(case.person), deciding_usage(usage, case.agreement_id, on))
 
 
 def apply_screening(case: Case, result: Explanation) -> Explanation:

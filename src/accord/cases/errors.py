@@ -35,3 +35,13 @@ class StepOptionError(CaseError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}" if not message.startswith(field) else message)
         self.field = field
+
+
+class Busy(Exception):
+    """The database stayed locked (SQLite) or kept failing the transaction as a conflict
+    (PostgreSQL) through every attempt: nothing was changed, and the same request may be sent
+    again later. Not a refusal: the step itself may well be allowed."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

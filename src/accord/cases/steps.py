@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,17 +30,18 @@ from accord.capacity import services as places
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import live_reservation, waitlist_position
 from accord.cases import policy
-from accord.cases.changes import apply_screening, finish, lock, note_part
+from accord.cases.changes import apply_screening, finish, lock, note_part, screen_ahead
 from accord.cases.errors import CaseError, Refused, StepOptionError
 from accord.cases.models import Case, LegalBasis, State
 from accord.cases.redaction import refusal_rows
 from accord.cases.referral import minimum_record, referral_changes
+from accord.cases.retry import retry_when_busy
 from accord.cases.returns import return_after_refusal, summary
 from accord.cases.services import screen_person
 from accord.cases.standing import barring_rules, review_points, unanswered, verdict
 from accord.cases.waitlist import claim, fill_from_waitlist, give_back_place
 from accord.core.screening import Explanation
-from accord.core.workflow import Step, transition
+from accord.core.workflow import Step, Transition, transition
 
 LEGAL_BASIS = "placement/legal-basis"
 # The options each step takes, beyond its reason (the form, API body or command line may give no other).
@@ -101,6 +103,17 @@ class _MustReturn(Exception):
     """Raised inside a step's transaction (which then rolls back) when its screening finds a Verdict."""
 
 
+class _Stale(Exception):
+    """Raised inside a step's transaction (which then rolls back, having changed nothing) when what
+    the screening taken before the lock depended on has changed since: it is taken again."""
+
+
+def _may_try(user: User, chosen: Transition) -> bool:
+    """Worth screening ahead: the user's role may take the step at all (else ``_begin`` refuses
+    it before the case is even looked up)."""
+    return policy.role_refusal(user, chosen) is None
+
+
 def _step(step: Step) -> Callable[[StepBody], StepRunner]:
     """A step's use case, run in one transaction on the case ``_begin`` locked and checked. A step
     that rescreens screens first (an approval is not a preparation: four eyes do not count it);
@@ -113,19 +126,29 @@ def _step(step: Step) -> Callable[[StepBody], StepRunner]:
         def run(case_id: int, *, user: User, reason: str = "", day: dt.date | None = None, **options: Any) -> Case:
             if check := OPTION_CHECKS.get(step):
                 check(day or timezone.localdate(), **options)
-            try:
-                with transaction.atomic():
-                    case = _begin(case_id, step, user, reason)
-                    screening = None
-                    if chosen.rescreens:
-                        screener = None if step == Step.APPROVE else user
-                        screening = _screen_or_return(case, screener, day, referring=step == Step.REFER)
-                    return body(case, user, reason, day, screening, **options)
-            except _MustReturn:
-                pass
+            screener = None if step == Step.APPROVE else user
+            ahead_rounds = settings.ACCORD_STEP_SCREENING_ROUNDS if chosen.rescreens else 0
+            for round_ in range(ahead_rounds + 1):
+                # Screened before the lock while rounds are left; after them, under it.
+                ahead = screen_ahead(case_id, day) if round_ < ahead_rounds and _may_try(user, chosen) else None
+                try:
+                    with transaction.atomic():
+                        case = _begin(case_id, step, user, reason)
+                        screening = None
+                        if chosen.rescreens:
+                            if ahead is not None and not ahead.holds(case, day):
+                                raise _Stale
+                            result = ahead.result if ahead is not None else None
+                            screening = _screen_or_return(case, screener, day, result, referring=step == Step.REFER)
+                        return body(case, user, reason, day, screening, **options)
+                except _Stale:
+                    continue
+                except _MustReturn:
+                    break
             raise return_after_refusal(case_id, step, user, day)
 
-        runner: StepRunner = run  # type: ignore[assignment]  # functools.wraps loses the added attribute
+        # The whole step, screening ahead and return included, runs again when the database is busy.
+        runner: StepRunner = retry_when_busy(run)  # type: ignore[assignment]  # wraps loses the added attribute
         runner.step = step
         return runner
 
@@ -314,11 +337,14 @@ def _begin(case_id: int, step: Step, user: User, reason: str) -> Case:
     return case
 
 
-def _screen_or_return(case: Case, user: User | None, day: dt.date | None, *, referring: bool = False) -> Explanation:
-    """Screen the person on the day and keep the result on the case. When the case no longer
-    stands, the step cannot go on: ``_MustReturn`` rolls its transaction back and the step's
-    wrapper returns the case. ``user`` took part in the case by screening it."""
-    result = apply_screening(case, screen_person(case.person, case.agreement_id, day))
+def _screen_or_return(
+    case: Case, user: User | None, day: dt.date | None, ahead: Explanation | None = None, *, referring: bool = False
+) -> Explanation:
+    """Screen the person on the day (or take ``ahead``, a screening made before the lock that the
+    caller found still holds) and keep the result on the case. When the case no longer stands,
+    the step cannot go on: ``_MustReturn`` rolls its transaction back and the step's wrapper
+    returns the case. ``user`` took part in the case by screening it."""
+    result = apply_screening(case, ahead or screen_person(case.person, case.agreement_id, day))
     if user is not None:
         note_part(case, user, "screen")
     if verdict(case, result, referring=referring) is not None:

@@ -13,7 +13,7 @@ from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, can, require, user_of
 from accord.capacity.selectors import latest_reservation, waitlist_position
 from accord.cases import policy, redaction
-from accord.cases.errors import CaseError
+from accord.cases.errors import Busy, CaseError
 from accord.cases.models import Case, LegalBasis, Outcome, State
 from accord.cases.selectors import (
     CaseFilters,
@@ -145,6 +145,9 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
         done = take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), **options)
     except CaseError as err:  # a refusal names the rules, their reasons and citations (to those who may read them)
         messages.error(request, str(err))
+        return redirect("case", case_id=case.pk)
+    except Busy:
+        messages.error(request, f"The system is busy and nothing was changed: try the {step} step again in a moment.")
         return redirect("case", case_id=case.pk)
     if done.waiting:
         messages.warning(

@@ -11,6 +11,9 @@ from rich.markup import escape
 from accord.cli.common import TokenOption, app, console, django_setup, errors, fail, say, signed_in
 from accord.core.workflow import Step
 
+# The exit code of a step the database was too busy to take (nothing changed; run it again).
+BUSY_EXIT = 75  # EX_TEMPFAIL
+
 case_app = typer.Typer(help="Move cases through the workflow, signed in with your token.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 
@@ -36,7 +39,7 @@ def case_step(
 ) -> None:
     """Take one workflow step; the same checks as the web and the API (role, four eyes, screening today)."""
     django_setup()
-    from accord.cases.errors import CaseError
+    from accord.cases.errors import Busy, CaseError
     from accord.cases.policy import seen_state
     from accord.cases.steps import take_step
 
@@ -50,6 +53,8 @@ def case_step(
         done = take_step(case_id, step, user=user, reason=reason, **options)
     except CaseError as err:
         raise fail(f"case {case_id}: {err}") from None
+    except Busy as err:  # its own exit code: a script may wait and run the same command again
+        raise fail(f"case {case_id}: {err}", code=BUSY_EXIT) from None
     where = f", waitlist position {done.waitlist_position}" if done.waiting else ""
     say(f"Case {done.case.pk}: {seen_state(user, done.case)}{where}.")
 

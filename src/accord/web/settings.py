@@ -102,6 +102,17 @@ def _scratch_dir() -> Path:
 
 
 DATABASES = {"default": _database()}
+
+# A step screens the person before taking the write lock and re-checks, inside it, what that
+# screening depended on; after this many stale screenings it screens under the lock.
+ACCORD_STEP_SCREENING_ROUNDS = int(os.environ.get("ACCORD_STEP_SCREENING_ROUNDS", "3"))
+# A use case that meets a locked database (SQLite) or a serialization failure or deadlock
+# (PostgreSQL) runs again, this many times in all, after a jittered exponential backoff; then it
+# answers "busy" (the API's 503 with Retry-After, in seconds).
+ACCORD_BUSY_ATTEMPTS = int(os.environ.get("ACCORD_BUSY_ATTEMPTS", "4"))
+ACCORD_BUSY_BACKOFF = float(os.environ.get("ACCORD_BUSY_BACKOFF", "0.25"))
+ACCORD_BUSY_BACKOFF_MAX = float(os.environ.get("ACCORD_BUSY_BACKOFF_MAX", "4"))
+ACCORD_BUSY_RETRY_AFTER = int(os.environ.get("ACCORD_BUSY_RETRY_AFTER", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
