@@ -13,6 +13,8 @@ from django.utils import timezone
 from accord.accounts.models import Role, User
 from accord.audit.models import AuditEvent
 from accord.capacity.models import Reservation
+from accord.cases import policy
+from accord.cases import steps as case_steps
 from accord.cases.errors import CaseError, Refused
 from accord.cases.models import Case
 from accord.holds.services import file_hold
@@ -238,3 +240,18 @@ def test_who_sees_what_of_a_movement(crew: dict[str, User], make_person: Callabl
         moves.record_arrival(movement.pk, user=crew["mexico"])  # another state's movement does not reveal itself
     with pytest.raises(Exception, match="may not"):
         moves.add_to_movement(movement.pk, [1], user=crew["salvador"])
+
+
+def test_a_case_on_a_movement_is_never_departed_or_handed_over_on_its_own(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = accepted(make_person, crew, "ONBOARD")
+    movement = flight(crew["officer"])
+    fill(movement, [case], crew["officer"])
+    with pytest.raises(Refused, match=f"on movement {movement.pk}"):
+        case_steps.take_step(case.pk, "depart", user=crew["officer"])
+    assert Case.objects.get(pk=case.pk).state == "scheduled"
+    moves.depart(movement.pk, user=crew["officer"])
+    with pytest.raises(Refused, match=f"on movement {movement.pk}"):
+        case_steps.take_step(case.pk, "hand_over", user=crew["salvador"])
+    assert policy.next_steps(Case.objects.get(pk=case.pk), crew["salvador"]) == []  # not offered either
