@@ -80,7 +80,7 @@ def test_a_case_officer_plans_fills_validates_and_departs_a_flight_from_the_page
     assert {Case.objects.get(pk=c.pk).state for c in cases} == {"scheduled"}
     validated = officer.post(f"/movements/{movement.pk}/validate/", follow=True)
     page = text_of(validated)
-    assert "problems stop this movement" in page
+    assert "Problems that stop this movement" in page
     assert page.count("no travel document issued or accepted by the receiving state") >= 2
     refused = text_of(officer.post(f"/movements/{movement.pk}/depart/", follow=True))
     assert "cannot depart" in refused

@@ -155,7 +155,7 @@ def movement_detail(request: HttpRequest, movement_id: int) -> HttpResponse:
     planned = movement.status == Movement.Status.PLANNED
     manage = policy.may_manage(user)
     receive = policy.may_receive(user, movement)
-    rows = seen.rows
+    rows = _shown_rows(movement, seen.rows, manage)
     context = {
         "movement": movement,
         "manifest": seen,
@@ -184,6 +184,33 @@ def movement_detail(request: HttpRequest, movement_id: int) -> HttpResponse:
         else None,
     }
     return render(request, "movements/detail.html", context)
+
+
+def _shown_rows(movement: Movement, rows: list[dict[str, Any]], manage: bool) -> list[dict[str, Any]]:
+    """The manifest's rows with what the page adds: the handover time where the movement arrives,
+    the reason's label, and (for the case officer) the travel document recorded."""
+    reasons = dict(ManifestEntry.NotHandedOver.choices)
+    recorded = (
+        {e.pk: e for e in movement.entries.only("id", "travel_document_state", "travel_document_reference")}
+        if manage
+        else {}
+    )
+    shown = []
+    for row in rows:
+        at = row.get("handed_over_at")
+        entry = recorded.get(row["entry_id"])
+        shown.append(
+            row
+            | {
+                "handed_over_local": documents.When(dt.datetime.fromisoformat(at), movement.arrival_tz).local()
+                if at
+                else "",
+                "reason_label": str(reasons.get(row.get("not_handed_over_reason") or "", "")),
+                "document_state": entry.travel_document_state if entry else "",
+                "document_reference": entry.travel_document_reference if entry else "",
+            }
+        )
+    return shown
 
 
 # --- acts (POST), each a use case -------------------------------------------------------------------
@@ -260,7 +287,8 @@ def movement_validate(request: HttpRequest, movement_id: int) -> HttpResponse:
     if found:
         messages.error(
             request,
-            _("%(n)s problems stop this movement: %(list)s") % {"n": len(found), "list": services.describe(found)},
+            _("Problems that stop this movement (%(n)s): %(list)s")
+            % {"n": len(found), "list": services.describe(found)},
         )
     else:
         messages.success(request, _("No problem found: the movement may depart."))
