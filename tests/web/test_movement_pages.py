@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import zoneinfo
@@ -16,6 +17,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
+from django.utils.translation import trans_real
 
 from accord.accounts.models import Role, User
 from accord.cases.models import Case
@@ -192,3 +194,15 @@ def test_a_person_taken_off_by_a_hold_shows_do_not_receive_with_the_date(
     page = text_of(client("salvador").get(f"/movements/{movement.pk}/"))
     assert "removed from the movement — do not receive" in page
     assert entry.removed_at.date().isoformat() in page
+
+
+def test_the_movement_pages_have_their_spanish() -> None:
+    """Receiving officers read Spanish: every string of the movements' pages and use cases has its
+    translation in movements/locale/es, compiled to the catalogue Django loads."""
+    spanish = trans_real.translation("es")
+    assert spanish.gettext("Manifest") == "Manifiesto"
+    assert spanish.gettext("removed from the movement — do not receive") == "retirado del movimiento — no recibir"
+    assert spanish.gettext("Receiving official") == "Funcionario receptor"
+    po = Path(__file__).resolve().parents[2] / "src/accord/movements/locale/es/LC_MESSAGES/django.po"
+    untranslated = re.findall(r'msgid "(.+)"\nmsgstr ""\n', po.read_text(encoding="utf-8"))
+    assert not untranslated
