@@ -35,6 +35,7 @@ CASE_READERS = SENDING_STAFF | {"salvador"}
 CASE_OPENERS = frozenset({"officer"})
 STATISTICS = ALL - {"salvador"}
 AUDITORS = ALL - {"salvador", "finance"}
+MOVEMENT_VIEWERS = ALL - {"admin"}
 NOT_YET_REFERRED = [State.DRAFT, State.SCREENED, State.LEGAL_REVIEW, State.APPROVED, State.BLOCKED, State.ON_HOLD]
 
 
@@ -256,6 +257,8 @@ PAGES = [
     ("/facilities/", ALL, "CECOT"),
     ("/statistics/", STATISTICS, "De-identified"),
     ("/audit/?check=1", AUDITORS, "Chain intact"),
+    ("/movements/", MOVEMENT_VIEWERS, "<h1>Movements</h1>"),
+    ("/movements/new/", CASE_OPENERS, "Plan the movement"),
 ]
 PAGE_CELLS = [
     (name, path, name in allowed, text)

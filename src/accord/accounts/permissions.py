@@ -31,6 +31,10 @@ class Can(StrEnum):
     LIFT_HOLDS = "lift_holds"
     VIEW_AUDIT = "view_audit"
     MANAGE_ACCOUNTS = "manage_accounts"
+    # Movements (issue #12): who sees which of them is in accord.movements.policy.
+    VIEW_MOVEMENTS = "view_movements"
+    MANAGE_MOVEMENTS = "manage_movements"
+    RECEIVE_MOVEMENTS = "receive_movements"
 
 
 _SENDING_STAFF = {
@@ -44,17 +48,24 @@ _SENDING_STAFF = {
     Can.VIEW_HOLDS,
     Can.FILE_HOLDS,
     Can.VIEW_AUDIT,
+    Can.VIEW_MOVEMENTS,
 }
 
 GRANTS: dict[str, frozenset[Can]] = {
-    Role.CASE_OFFICER: frozenset(_SENDING_STAFF | {Can.EDIT_PEOPLE, Can.IMPORT_PEOPLE, Can.OPEN_CASES}),
+    Role.CASE_OFFICER: frozenset(
+        _SENDING_STAFF | {Can.EDIT_PEOPLE, Can.IMPORT_PEOPLE, Can.OPEN_CASES, Can.MANAGE_MOVEMENTS}
+    ),
     # Lifting a hold ends a court's or a claim's protection: a lawyer's act.
     Role.LEGAL_REVIEWER: frozenset(_SENDING_STAFF | {Can.LIFT_HOLDS}),
     # Sees referred cases of its own state only; never protection or fear data (8 C.F.R. §208.6).
-    Role.RECEIVING_OFFICER: frozenset({Can.VIEW_CASES, Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS}),
-    Role.FINANCE: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS}),
+    Role.RECEIVING_OFFICER: frozenset(
+        {Can.VIEW_CASES, Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_MOVEMENTS, Can.RECEIVE_MOVEMENTS}
+    ),
+    Role.FINANCE: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_MOVEMENTS}),
     # An inspector checks the audit chain and the occupancy; people and cases stay de-identified.
-    Role.MONITOR: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_AUDIT}),
+    Role.MONITOR: frozenset(
+        {Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_AUDIT, Can.VIEW_MOVEMENTS}
+    ),
     # Least privilege: the administrator manages accounts and roles and nothing else. No person
     # record, no case, no hold (filing or lifting one is a legal act), no workflow step (those
     # belong to the roles named in core.workflow); de-identified figures and the chain check only.

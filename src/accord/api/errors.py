@@ -16,6 +16,7 @@ from accord.cases.errors import Busy, CaseError, Refused, StepOptionError
 from accord.cases.selectors import FilterError
 from accord.core.dataset import UnknownAgreementError
 from accord.core.records import RecordError
+from accord.movements.services import MovementError
 
 Handler = Callable[[HttpRequest, Any], HttpResponse]
 HANDLERS: list[tuple[type[Exception], Handler]] = []
@@ -112,6 +113,12 @@ def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
 def _bad_option(request: HttpRequest, exc: StepOptionError) -> HttpResponse:
     """A step option wrong or not taken: bad input (422), nothing changed."""
     return error(request, 422, str(exc), exc.field)
+
+
+@handles(MovementError)
+def _movement_error(request: HttpRequest, exc: MovementError) -> HttpResponse:
+    """Bad input naming its field (422); a movement or entry not there, or not the caller's to see (404)."""
+    return error(request, 422 if exc.field else 404, str(exc), exc.field or None)
 
 
 @handles(CaseError)

@@ -211,6 +211,16 @@ TRANSITIONS: dict[Step, Transition] = {
 }
 
 
+# Steps a movement takes for every case on its manifest (issue #12, ``accord.movements``): putting
+# a case on a movement schedules it, its departure sends it in transit, a handover recorded person
+# by person hands it over. A case on a movement's open manifest never takes them one by one.
+VIA_MOVEMENT = frozenset({Step.SCHEDULE, Step.DEPART, Step.HAND_OVER})
+ON_A_MOVEMENT = (
+    "Case {case} is on movement {movement}: it is scheduled, departs and is handed over with the movement "
+    "(accord movement …, /api/v1/movements)"
+)
+
+
 # What waits for each role: the states in which the case waits for that role's act (withdrawing,
 # rejecting an accepted case or referring again can be done elsewhere too, but nothing waits for it).
 QUEUES: dict[str, frozenset[State]] = {

@@ -20,6 +20,7 @@ from accord.cases.services import screen_person
 from accord.cases.waitlist import give_back_place
 from accord.core.workflow import NOT_YET_MOVED
 from accord.holds.models import LegalHold
+from accord.movements.services import stop_for_hold
 from accord.people.models import Person
 from accord.people.services import update_person
 
@@ -88,6 +89,7 @@ def _stop_open_cases(person: Person, *, actor: User | None, reason: str) -> list
     Runs inside the caller's transaction, with the person locked."""
     held = []
     for case in locked_cases(person, (*NOT_YET_MOVED, State.BLOCKED)):
+        stop_for_hold(case, actor=actor, reason=reason)  # off the manifest, or flagged on a departed one
         give_back_place(case, actor, reason)
         case.held_from = case.state
         case.scheduled_for = None

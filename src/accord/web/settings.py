@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "accord.cases",
     "accord.capacity",
     "accord.holds",
+    "accord.movements",
     "accord.audit",
 ]
 

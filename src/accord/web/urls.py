@@ -17,6 +17,7 @@ urlpatterns = [
     path("people/", include("accord.people.urls")),
     path("cases/", include("accord.cases.urls")),
     path("holds/", include("accord.holds.urls")),
+    path("movements/", include("accord.movements.urls")),
     path("audit/", include("accord.audit.urls")),
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/<str:agreement_id>/", views.agreement_detail, name="agreement"),

@@ -1,0 +1,257 @@
+"""Movements on a real database (issue #12): a manifest validated person by person through one
+bulk screening, departure that freezes it, handover person by person, holds before and after
+departure, and who sees what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from accord.accounts.models import Role, User
+from accord.audit.models import AuditEvent
+from accord.capacity.models import Reservation
+from accord.cases import policy
+from accord.cases import steps as case_steps
+from accord.cases.errors import CaseError, Refused
+from accord.cases.models import Case
+from accord.holds.services import file_hold
+from accord.movements import selectors
+from accord.movements import services as moves
+from accord.movements.models import ManifestEntry, Movement
+from accord.people.models import Person
+from tests.web.moving import accepted, entry_of, fill, flight, fly, ready
+
+
+@pytest.fixture
+def crew(users: dict[str, User], facilities: None) -> dict[str, User]:
+    second = User.objects.create_user(username="reviewer2", password="x" * 12, role=Role.LEGAL_REVIEWER)
+    mexico = User.objects.create_user(
+        username="mexico", password="x" * 12, role=Role.RECEIVING_OFFICER, receiving_state="MX"
+    )
+    return {**users, "reviewer2": second, "mexico": mexico}
+
+
+def order() -> ContentFile[bytes]:
+    return ContentFile(b"ORDER: removal stayed pending the habeas petition.", name="order.txt")
+
+
+def place_of(case: Case) -> str | None:
+    found = Reservation.objects.filter(case=case).order_by("-id").first()
+    return found.status if found else None
+
+
+def codes(movement: Movement, user: User) -> set[tuple[str, str]]:
+    return {(p.person_id, p.code) for p in moves.validate_movement(movement.pk, user=user)}
+
+
+def test_a_flight_is_filled_validated_departed_and_handed_over_person_by_person(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    officer, salvador = crew["officer"], crew["salvador"]
+    cases = [accepted(make_person, crew, f"F{i}") for i in range(3)]
+    movement = flight(officer)
+    entries = moves.add_to_movement(movement.pk, [c.pk for c in cases], user=officer)
+    assert {Case.objects.get(pk=c.pk).state for c in cases} == {"scheduled"}
+    # Nothing recorded yet: each person lacks a travel document and a fit-to-travel finding.
+    assert codes(movement, officer) == {(f"F{i}", code) for i in range(3) for code in ("travel_document", "fitness")}
+    with pytest.raises(Refused, match=r"cannot depart.*F0: no travel document"):
+        moves.depart(movement.pk, user=officer)
+    assert {Case.objects.get(pk=c.pk).state for c in cases} == {"scheduled"}  # the refusal changed nothing
+
+    for entry in entries:
+        ready(entry, officer)
+    assert moves.validate_movement(movement.pk, user=officer) == []
+    moves.depart(movement.pk, user=officer)
+    assert {Case.objects.get(pk=c.pk).state for c in cases} == {"in_transit"}
+    with pytest.raises(Refused, match="departed"):
+        moves.add_to_movement(movement.pk, [accepted(make_person, crew, "LATE").pk], user=officer)
+
+    moves.record_arrival(movement.pk, user=salvador)
+    moves.hand_over(entries[0].pk, user=salvador, place="CECOT, Tecoluca", official="Cmdr. R. Flores")
+    moves.hand_over(entries[1].pk, user=salvador, place="CECOT, Tecoluca", official="Cmdr. R. Flores")
+    assert Case.objects.get(pk=cases[0].pk).state == "handed_over"
+    assert place_of(cases[0]) == "occupied"
+    done = ManifestEntry.objects.get(pk=entries[0].pk)
+    assert (done.handover_place, done.receiving_official) == ("CECOT, Tecoluca", "Cmdr. R. Flores")
+    assert done.handed_over_at is not None
+
+    # The third is not handed over: flagged, and the movement is not complete until it is resolved.
+    moves.not_handed_over(entries[2].pk, user=salvador, reason="medical", note="taken to hospital at arrival")
+    movement.refresh_from_db()
+    assert not moves.complete(movement)
+    rows = selectors.manifest(movement, officer).rows
+    assert [r["flagged"] for r in rows] == [False, False, True]
+    assert place_of(cases[2]) == "held"  # nobody silently dropped: the case is still in transit
+    assert Case.objects.get(pk=cases[2].pk).state == "in_transit"
+    moves.resolve(entries[2].pk, user=officer, resolution="discharged and handed over on the next day's movement")
+    assert moves.complete(movement)
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"movement.create", "manifest.add", "movement.depart", "movement.arrive", "manifest.hand_over"} <= actions
+    assert {"manifest.not_handed_over", "manifest.resolve", "case.schedule", "case.depart", "case.hand_over"} <= actions
+
+
+def test_each_validation_failure_is_named_for_its_person_and_the_movement(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    officer = crew["officer"]
+    people = ["OK", "BARRED", "HOLD", "NOPLACE", "CHANGED", "FOREIGNDOC", "STALEFIT"]
+    cases = {pid: accepted(make_person, crew, pid) for pid in people}
+    movement = flight(officer, seats=6, escorts=1)
+    entries = {e.person.person_id: e for e in fill(movement, list(cases.values()), officer)}
+    assert codes(movement, officer) == {("", "seats"), ("", "escorts")}
+    # Each planted after scheduling, behind the use cases' back, as a stale or wrong record would be:
+    Person.objects.filter(person_id="BARRED").update(status="citizen")  # not eligible on the day
+    Person.objects.filter(person_id="HOLD").update(legal_hold=True)
+    Reservation.objects.filter(case=cases["NOPLACE"]).update(status="cancelled")
+    Person.objects.filter(person_id="CHANGED").update(family_name="Other")
+    moves.record_travel_document(entries["FOREIGNDOC"].pk, user=officer, kind="issued", state="US", reference="P123")
+    moves.record_fitness(entries["STALEFIT"].pk, user=officer, on=timezone.localdate() - timezone.timedelta(days=9))
+    found = moves.validate_movement(movement.pk, user=officer)
+    by = {(p.person_id, p.code) for p in found}
+    assert by >= {
+        ("BARRED", "not_eligible"),
+        ("HOLD", "hold"),
+        ("HOLD", "not_eligible"),  # the rules see the hold too
+        ("NOPLACE", "no_place"),
+        ("CHANGED", "record_changed"),
+        ("FOREIGNDOC", "travel_document"),
+        ("STALEFIT", "fitness"),
+        ("", "seats"),
+        ("", "escorts"),
+    }
+    assert not {code for pid, code in by if pid == "OK"}
+    barred = next(p for p in found if p.person_id == "BARRED" and p.code == "not_eligible")
+    assert "barred on" in barred.message and "us/" in barred.message  # names the rule
+    assert "7 people on the manifest, 6 seats" in moves.describe(found)
+    with pytest.raises(Refused):
+        moves.depart(movement.pk, user=officer)
+    assert Movement.objects.get(pk=movement.pk).status == "planned"
+
+
+def test_a_hold_after_scheduling_takes_the_person_off_and_the_receiving_officer_sees_do_not_receive(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    officer, salvador = crew["officer"], crew["salvador"]
+    stays, held = accepted(make_person, crew, "STAYS"), accepted(make_person, crew, "HELD")
+    movement = flight(officer)
+    fill(movement, [stays, held], officer)
+    file_hold(held.person, kind="habeas_petition", reference="1:26-cv-00412", document=order(), user=officer)
+    entry = entry_of(held)
+    assert entry.status == "removed" and entry.removed_at is not None
+    assert Case.objects.get(pk=held.pk).state == "on_hold"
+    assert place_of(held) == "cancelled"  # the place is given back at once
+    rows = {r["person_id"]: r for r in selectors.manifest(movement, salvador).rows}
+    assert rows["HELD"]["do_not_receive"] and rows["HELD"]["status"] == "removed"
+    assert rows["HELD"]["removed_on"] == timezone.now().date().isoformat()
+    assert "do not receive" in rows["HELD"]["status_label"]
+    assert "habeas" not in str(rows["HELD"]).lower()  # never why (8 C.F.R. §208.6)
+    assert moves.validate_movement(movement.pk, user=officer) == []  # the rest may still fly
+    fly(movement, crew)
+    assert Case.objects.get(pk=stays.pk).state == "in_transit"
+
+
+def test_a_hold_after_departure_keeps_the_person_on_the_frozen_manifest_flagged(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    officer, salvador = crew["officer"], crew["salvador"]
+    case = accepted(make_person, crew, "AIRBORNE")
+    movement = flight(officer)
+    fill(movement, [case], officer)
+    moves.depart(movement.pk, user=officer)
+    file_hold(case.person, kind="stay_of_removal", reference="A-201-555-001", document=order(), user=officer)
+    entry = entry_of(case)
+    assert entry.status == "on" and entry.hold_after_departure and entry.flagged
+    moves.record_arrival(movement.pk, user=salvador)
+    with pytest.raises(Refused, match="Do not receive AIRBORNE"):
+        moves.hand_over(entry.pk, user=salvador, place="SAL", official="Lt. Duarte")
+    moves.not_handed_over(entry.pk, user=salvador, reason="returned_with_escort")
+    movement.refresh_from_db()
+    assert not moves.complete(movement)
+    assert Case.objects.get(pk=case.pk).state == "on_hold"
+
+
+def test_cancelling_takes_everyone_off_and_each_keeps_their_place(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    officer = crew["officer"]
+    case = accepted(make_person, crew, "C1")
+    movement = flight(officer)
+    fill(movement, [case], officer)
+    with pytest.raises(CaseError, match="reason"):
+        moves.cancel_movement(movement.pk, user=officer, reason=" ")
+    moves.cancel_movement(movement.pk, user=officer, reason="aircraft unserviceable")
+    assert Case.objects.get(pk=case.pk).state == "accepted" and place_of(case) == "held"
+    assert entry_of(case).status == "removed"
+    again = flight(officer)
+    assert len(moves.add_to_movement(again.pk, [case.pk], user=officer)) == 1  # free for the next flight
+
+
+def test_a_person_is_on_one_open_movement_and_bulk_adding_is_all_or_nothing(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    officer = crew["officer"]
+    first, second = accepted(make_person, crew, "P1"), accepted(make_person, crew, "P2")
+    one, two = flight(officer), flight(officer)
+    moves.add_to_movement(one.pk, [first.pk], user=officer)
+    with pytest.raises(Refused, match=f"case {first.pk} is scheduled \\(on movement {one.pk}\\)"):
+        moves.add_to_movement(two.pk, [second.pk, first.pk], user=officer)
+    assert not ManifestEntry.objects.filter(movement=two).exists()  # P2 was not added either
+    assert Case.objects.get(pk=second.pk).state == "accepted"
+
+
+def test_bad_movement_input_is_refused_naming_the_field(crew: dict[str, User]) -> None:
+    officer = crew["officer"]
+    movement = flight(officer)
+    for field, value in (("departure_tz", "Mars/Olympus"), ("seats", 0), ("kind", "balloon")):
+        with pytest.raises(moves.MovementError, match=field):
+            moves.edit_movement(movement.pk, user=officer, **{field: value})
+    with pytest.raises(moves.MovementError, match="planned_arrival"):
+        moves.edit_movement(movement.pk, user=officer, planned_arrival=movement.planned_departure)
+    with pytest.raises(moves.MovementError, match="wings"):
+        moves.edit_movement(movement.pk, user=officer, wings=2)
+
+
+def test_the_payer_defaults_to_the_one_the_agreement_names(crew: dict[str, User]) -> None:
+    panama = flight(crew["officer"], agreement_id="pa-co-2025")
+    venezuela = flight(crew["officer"], agreement_id="us-ve-2025")
+    assert (panama.payer, panama.payer_state) == ("third_state", "US")
+    assert (venezuela.payer, venezuela.payer_state) == ("receiving_state", "VE")
+
+
+def test_who_sees_what_of_a_movement(crew: dict[str, User], make_person: Callable[..., Person]) -> None:
+    officer = crew["officer"]
+    movement = flight(officer)
+    fill(movement, [accepted(make_person, crew, "W1", sex="F")], officer)
+    for name in ("officer", "reviewer", "salvador", "finance", "monitor"):
+        assert list(selectors.movement_list(crew[name])) == [movement], name
+    assert list(selectors.movement_list(crew["mexico"])) == []
+    assert list(selectors.movement_list(crew["admin"])) == []
+    for name in ("finance", "monitor"):
+        seen = selectors.manifest(movement, crew[name])
+        assert seen.rows == [] and seen.by_sex == {"F": 1}, name  # counts, never who
+    row = selectors.manifest(movement, crew["salvador"]).rows[0]
+    assert row["name"] == "GOLDEN, Scenario" and row["checks"] == []
+    with pytest.raises(PermissionError):
+        selectors.manifest(movement, crew["mexico"])
+    with pytest.raises(moves.MovementError, match="no movement"):
+        moves.record_arrival(movement.pk, user=crew["mexico"])  # another state's movement does not reveal itself
+    with pytest.raises(Exception, match="may not"):
+        moves.add_to_movement(movement.pk, [1], user=crew["salvador"])
+
+
+def test_a_case_on_a_movement_is_never_departed_or_handed_over_on_its_own(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = accepted(make_person, crew, "ONBOARD")
+    movement = flight(crew["officer"])
+    fill(movement, [case], crew["officer"])
+    with pytest.raises(Refused, match=f"on movement {movement.pk}"):
+        case_steps.take_step(case.pk, "depart", user=crew["officer"])
+    assert Case.objects.get(pk=case.pk).state == "scheduled"
+    moves.depart(movement.pk, user=crew["officer"])
+    with pytest.raises(Refused, match=f"on movement {movement.pk}"):
+        case_steps.take_step(case.pk, "hand_over", user=crew["salvador"])
+    assert policy.next_steps(Case.objects.get(pk=case.pk), crew["salvador"]) == []  # not offered either

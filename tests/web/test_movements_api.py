@@ -1,0 +1,64 @@
+"""The movements API over real HTTP: a flight planned, filled, refused, departed and handed over
+through the same use cases as the CLI; bad input is 422 naming the field, another state's movement 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.people.models import Person
+from tests.web.moving import accepted
+from tests.web.test_workflow_api import Api, api, ok, refused  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person: Callable[..., Person]) -> None:  # noqa: F811
+    crew = users
+    cases = [accepted(make_person, crew, f"A{i}") for i in range(2)]
+    leaves = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
+    body: dict[str, Any] = {
+        "agreement_id": "us-sv-2025",
+        "kind": "charter",
+        "origin": "Alexandria, LA (AEX)",
+        "planned_departure": leaves.isoformat(),
+        "departure_tz": "America/Chicago",
+        "planned_arrival": (leaves + dt.timedelta(hours=3)).isoformat(),
+        "arrival_tz": "America/El_Salvador",
+        "seats": 10,
+        "escorts": 2,
+    }
+    refused(api("officer").post("/movements", json={**body, "arrival_tz": "Nowhere/Else"}), 422, "arrival_tz")
+    refused(api("salvador").post("/movements", json=body), 403)
+    movement = ok(api("officer").post("/movements", json=body), 201)
+    assert (movement["payer"], movement["payer_state"]) == ("sending_state", "US")
+    mid = movement["id"]
+    assert ok(api("officer").post(f"/movements/{mid}/cases", json={"case_ids": [c.pk for c in cases]}))["people"] == 2
+    problems = ok(api("officer").get(f"/movements/{mid}/problems"))
+    assert {p["code"] for p in problems} == {"travel_document", "fitness"}
+    assert "no travel document" in refused(api("officer").post(f"/movements/{mid}/depart"), 409)["message"]
+    rows = ok(api("officer").get(f"/movements/{mid}"))["rows"]
+    for row in rows:
+        doc = {"kind": "accepted", "state": "SV", "reference": f"SV-{row['case_id']}"}
+        ok(api("officer").post(f"/manifest-entries/{row['entry_id']}/travel-document", json=doc))
+        fit = {"on": timezone.localdate().isoformat()}
+        ok(api("officer").post(f"/manifest-entries/{row['entry_id']}/fitness", json=fit))
+    assert ok(api("officer").post(f"/movements/{mid}/depart"))["status"] == "departed"
+    ok(api("salvador").post(f"/movements/{mid}/arrive", json={}))
+    first, second = (r["entry_id"] for r in rows)
+    refused(
+        api("salvador").post(f"/manifest-entries/{first}/hand-over", json={"place": "", "official": "x"}), 422, "place"
+    )
+    handover = {"place": "CECOT", "official": "Cmdr. Flores"}
+    assert ok(api("salvador").post(f"/manifest-entries/{first}/hand-over", json=handover))["status"] == "handed_over"
+    ok(api("salvador").post(f"/manifest-entries/{second}/not-handed-over", json={"reason": "refused_at_arrival"}))
+    seen = ok(api("salvador").get(f"/movements/{mid}"))
+    assert [r["status"] for r in seen["rows"]] == ["handed_over", "not_handed_over"] and not seen["complete"]
+    finance = ok(api("finance").get(f"/movements/{mid}"))
+    assert finance["rows"] == [] and finance["by_sex"] == {"M": 2} and finance["movement"]["payer_state"] == "US"
+    refused(api("admin").get(f"/movements/{mid}"), 404)
