@@ -32,6 +32,8 @@ def movement_list(user: User) -> QuerySet[Movement]:
 
 
 def visible_movement(user: User, movement_id: int) -> Movement | None:
+    if not 0 < movement_id < 2**63:
+        return None
     return Movement.objects.filter(policy.visible(user), pk=movement_id).first()
 
 

@@ -267,7 +267,10 @@ def record_fitness(entry_id: int, *, user: User, on: dt.date) -> ManifestEntry:
 def validate_movement(movement_id: int, *, user: User) -> list[core.Problem]:
     """Every problem that stops the movement, by person and for the movement."""
     require(user, Can.MANAGE_MOVEMENTS)
-    return problems(Movement.objects.get(pk=movement_id))
+    movement = Movement.objects.filter(pk=_id(movement_id, "movement")).first()
+    if movement is None:
+        raise MovementError(f"no movement {movement_id}")
+    return problems(movement)
 
 
 def problems(movement: Movement) -> list[core.Problem]:
@@ -387,8 +390,8 @@ def resolve(entry_id: int, *, user: User, resolution: str) -> ManifestEntry:
     if not resolution.strip():
         raise MovementError(_("say how it was resolved"), "resolution")
     with transaction.atomic():
-        entry = ManifestEntry.objects.select_for_update().select_related("movement").get(pk=entry_id)
-        if not policy.may_see(user, entry.movement):
+        entry = ManifestEntry.objects.select_for_update().select_related("movement").filter(pk=_id(entry_id)).first()
+        if entry is None or not policy.may_see(user, entry.movement):
             raise MovementError(f"no manifest entry {entry_id}")
         if entry.status != ManifestEntry.Status.NOT_HANDED_OVER or entry.resolved:
             raise Refused(f"entry {entry_id} is not an open not-handed-over flag")
@@ -541,8 +544,15 @@ def _aware(value: object, field: str) -> dt.datetime:
     return value
 
 
+def _id(value: int, what: str = "manifest entry") -> int:
+    """An id no row could have (beyond the database's integers) is simply not found."""
+    if not 0 < value < 2**63:
+        raise MovementError(f"no {what} {value}")
+    return value
+
+
 def _lock(movement_id: int) -> Movement:
-    movement = Movement.objects.select_for_update().filter(pk=movement_id).first()
+    movement = Movement.objects.select_for_update().filter(pk=_id(movement_id, "movement")).first()
     if movement is None:
         raise MovementError(f"no movement {movement_id}")
     return movement
@@ -556,7 +566,7 @@ def _lock_received(movement_id: int, user: User) -> Movement:
 
 
 def _arrived_entry(entry_id: int, user: User) -> ManifestEntry:
-    movement_id = ManifestEntry.objects.filter(pk=entry_id).values_list("movement_id", flat=True).first()
+    movement_id = ManifestEntry.objects.filter(pk=_id(entry_id)).values_list("movement_id", flat=True).first()
     if movement_id is None:
         raise MovementError(f"no manifest entry {entry_id}")
     movement = _lock_received(movement_id, user)
@@ -598,7 +608,7 @@ def _take_off(entry: ManifestEntry, user: User, reason: str) -> ManifestEntry:
 
 def _change_entry(entry_id: int, user: User, action: str, **values: object) -> ManifestEntry:
     with transaction.atomic():
-        entry = ManifestEntry.objects.select_for_update().select_related("movement").filter(pk=entry_id).first()
+        entry = ManifestEntry.objects.select_for_update().select_related("movement").filter(pk=_id(entry_id)).first()
         if entry is None:
             raise MovementError(f"no manifest entry {entry_id}")
         if entry.status != ManifestEntry.Status.ON or entry.movement.status != Movement.Status.PLANNED:
