@@ -25,7 +25,7 @@ from accord.capacity.models import Reservation
 from accord.cases import steps as case_steps
 from accord.cases.models import Case
 from accord.cli import app
-from accord.cli.cases import BUSY_EXIT
+from accord.cli.common import BUSY_EXIT
 
 from .test_screening_ahead import felon, referred
 

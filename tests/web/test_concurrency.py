@@ -14,7 +14,7 @@ runner: a step screens before it takes the write lock and retries a locked datab
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -45,13 +45,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.serial]
 
 RACERS, FREE_PLACES = 200, 10
 CECOT_CAPACITY = 40_000
-
-
-@pytest.fixture(autouse=True)
-def cores_busy() -> Iterator[None]:
-    """Every race here runs with every core of the machine kept busy by other processes."""
-    with busy_cores():
-        yield
 
 
 def simultaneous() -> int:
@@ -111,7 +104,9 @@ def copy_row(model: type[Model], pk: int, rows: str, params: list[Any], replace:
 
 
 def race(jobs: list[Callable[[], Any]], simultaneous: int) -> tuple[list[Any], list[BaseException]]:
-    """Start every job at the same instant, each in its own thread with its own connection."""
+    """Start every job at the same instant, each in its own thread with its own connection, with
+    every core of the machine kept busy by other processes while they run (not while the test
+    sets up its hundreds of cases, which only made the tests slow)."""
     barrier, gate = threading.Barrier(len(jobs)), threading.Semaphore(simultaneous)
     results: list[Any] = []
     failures: list[BaseException] = []
@@ -131,10 +126,11 @@ def race(jobs: list[Callable[[], Any]], simultaneous: int) -> tuple[list[Any], l
                 connection.close()
 
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with busy_cores():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     return results, failures
 
 

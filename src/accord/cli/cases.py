@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from accord.cli.common import TokenOption, app, console, django_setup, errors, fail, say, signed_in
+from accord.cli.common import BUSY_EXIT, TokenOption, app, console, django_setup, errors, fail, say, signed_in
 from accord.core.workflow import Step
 
 # The exit code of a step the database was too busy to take (nothing changed; run it again).
-BUSY_EXIT = 75  # EX_TEMPFAIL
 
 case_app = typer.Typer(help="Move cases through the workflow, signed in with your token.", no_args_is_help=True)
 app.add_typer(case_app, name="case")

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Accord: screen, explain and account for moves of people in custody.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
+# The exit code of a command that met a busy database and changed nothing (EX_TEMPFAIL): a
+# script may wait and run the same command again.
+BUSY_EXIT = 75
 
 DateOption = Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Screening date, YYYY-MM-DD.")]
 AgreementOption = Annotated[

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from accord.cli.common import TokenOption, app, django_setup, fail, say, signed_in
+from accord.cli.common import BUSY_EXIT, TokenOption, app, django_setup, fail, say, signed_in
 
 movement_app = typer.Typer(help="Flights and ground moves and their manifests.", no_args_is_help=True)
 app.add_typer(movement_app, name="movement")
@@ -25,12 +25,14 @@ def refused(what: str) -> Iterator[None]:
     """A refusal or bad input, as one line naming what was wrong (exit 1)."""
     from django.core.exceptions import PermissionDenied
 
-    from accord.cases.errors import CaseError
+    from accord.cases.errors import Busy, CaseError
 
     try:
         yield
     except (CaseError, PermissionDenied) as err:
         raise fail(f"{what}: {err}") from None
+    except Busy as err:  # as `accord case step`: a script may wait and run the same command again
+        raise fail(f"{what}: {err}", code=BUSY_EXIT) from None
 
 
 def _when(text: str, field: str = "at") -> dt.datetime | None:

@@ -31,6 +31,7 @@ from accord.cases.changes import finish, lock
 from accord.cases.errors import CaseError, Refused
 from accord.cases.models import Case, State
 from accord.cases.referral import facility_code, referral_changes
+from accord.cases.retry import retry_when_busy
 from accord.core import movements as core
 from accord.core.screening import RULE_SEPARATOR, default_dataset, screen_population
 from accord.core.workflow import Step
@@ -65,6 +66,7 @@ class MovementError(CaseError):
 # --- the movement ---------------------------------------------------------------------------------
 
 
+@retry_when_busy
 def create_movement(
     *,
     user: User,
@@ -126,6 +128,7 @@ def create_movement(
     return movement
 
 
+@retry_when_busy
 def edit_movement(movement_id: int, *, user: User, reason: str = "", **changes: Any) -> Movement:
     """Change a planned movement's facts (never after departure). Unknown fields are refused by name."""
     require(user, Can.MANAGE_MOVEMENTS)
@@ -150,6 +153,7 @@ def edit_movement(movement_id: int, *, user: User, reason: str = "", **changes: 
     return movement
 
 
+@retry_when_busy
 def cancel_movement(movement_id: int, *, user: User, reason: str) -> Movement:
     """Cancel a planned movement: everyone is taken off and their cases are accepted again,
     keeping the place each holds (it is theirs); nothing else is given back or taken."""
@@ -179,6 +183,7 @@ def cancel_movement(movement_id: int, *, user: User, reason: str) -> Movement:
 # --- the manifest -------------------------------------------------------------------------------
 
 
+@retry_when_busy
 def add_to_movement(movement_id: int, case_ids: Iterable[int], *, user: User) -> list[ManifestEntry]:
     """Put accepted cases on a planned movement, one or many, all or none: each case is
     scheduled for the departure day. A person is on at most one open movement."""
@@ -220,6 +225,7 @@ def add_to_movement(movement_id: int, case_ids: Iterable[int], *, user: User) ->
     return added
 
 
+@retry_when_busy
 def remove_from_movement(movement_id: int, case_id: int, *, user: User, reason: str) -> ManifestEntry:
     """Take a person off a planned movement: the case is accepted again and keeps its place."""
     require(user, Can.MANAGE_MOVEMENTS)
@@ -234,6 +240,7 @@ def remove_from_movement(movement_id: int, case_id: int, *, user: User, reason: 
         return _take_off(entry, user, reason.strip())
 
 
+@retry_when_busy
 def record_travel_document(entry_id: int, *, user: User, kind: str, state: str, reference: str) -> ManifestEntry:
     """The travel document the receiving state issued or accepted for the person (before departure)."""
     require(user, Can.MANAGE_MOVEMENTS)
@@ -253,6 +260,7 @@ def record_travel_document(entry_id: int, *, user: User, kind: str, state: str, 
     )
 
 
+@retry_when_busy
 def record_fitness(entry_id: int, *, user: User, on: dt.date) -> ManifestEntry:
     """A fit-to-travel finding for the person, on the day it was made (not in the future)."""
     require(user, Can.MANAGE_MOVEMENTS)
@@ -292,6 +300,7 @@ def problems(movement: Movement) -> list[core.Problem]:
     return core.validate(movement_facts(movement), facts, decisions)
 
 
+@retry_when_busy
 def depart(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Movement:
     """Record departure: refused while any problem exists (naming them); the manifest is frozen
     and every case on it is in transit."""
@@ -318,6 +327,7 @@ def depart(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Mo
 # --- arrival and handover -------------------------------------------------------------------------
 
 
+@retry_when_busy
 def record_arrival(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Movement:
     """The receiving officer of the destination state records that the movement arrived."""
     require(user, Can.RECEIVE_MOVEMENTS)
@@ -331,6 +341,7 @@ def record_arrival(movement_id: int, *, user: User, at: dt.datetime | None = Non
     return movement
 
 
+@retry_when_busy
 def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.datetime | None = None) -> ManifestEntry:
     """One person handed over: when, where and to whom; the case is handed over and its place
     goes from held to occupied."""
@@ -358,6 +369,7 @@ def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.da
     return entry
 
 
+@retry_when_busy
 def not_handed_over(entry_id: int, *, user: User, reason: str, note: str = "") -> ManifestEntry:
     """A person who arrived but was not handed over: why, flagged until resolved."""
     require(user, Can.RECEIVE_MOVEMENTS)
@@ -383,6 +395,7 @@ def not_handed_over(entry_id: int, *, user: User, reason: str, note: str = "") -
     return entry
 
 
+@retry_when_busy
 def resolve(entry_id: int, *, user: User, resolution: str) -> ManifestEntry:
     """Close the flag on a person not handed over (where they are now, who has them)."""
     if not (policy.may_manage(user) or policy.sight(user) == policy.Sight.MINIMUM):

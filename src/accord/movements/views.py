@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require, user_of
-from accord.cases.errors import CaseError
+from accord.cases.errors import Busy, CaseError
 from accord.cases.models import Case, State
 from accord.core.screening import default_dataset
 from accord.movements import documents, policy, selectors, services
@@ -222,6 +222,8 @@ def _act(request: HttpRequest, movement_id: int, done: str, act: Any) -> HttpRes
         act()
     except CaseError as err:
         messages.error(request, str(err))
+    except Busy:
+        messages.error(request, _("The system is busy and nothing was changed: try again in a moment."))
     else:
         messages.success(request, done)
     return redirect("movement", movement_id=movement_id)
