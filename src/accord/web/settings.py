@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "accord.capacity",
     "accord.holds",
     "accord.audit",
+    "accord.ledger",
 ]
 
 MIDDLEWARE = [
