@@ -304,3 +304,34 @@ class TestInvariants(HypothesisTestCase):
         assert invoiced == accrued
         receivable = Posting.objects.filter(account__kind="receivable").aggregate(t=Sum("amount_minor"))["t"] or 0
         assert receivable == invoiced
+
+
+def test_the_command_line_accrues_closes_and_prints_a_statement_as_finance_only(
+    users: dict[str, User], tokens: dict[str, str], stays: Stays
+) -> None:
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+
+    stays((D(2025, 3, 1), None), (None, None))
+    run = CliRunner()
+    refused = run.invoke(app, ["ledger", "close", "--month", "2025-03"], env={"ACCORD_TOKEN": tokens["officer"]})
+    assert refused.exit_code == 2 and not Month.objects.exists()
+    bad = run.invoke(app, ["ledger", "accrue", "--month", "2025-13"], env={"ACCORD_TOKEN": tokens["finance"]})
+    assert bad.exit_code == 2 and "2025-13" in bad.output
+    finance = {"ACCORD_TOKEN": tokens["finance"]}
+    accrued = run.invoke(app, ["ledger", "accrue", "--month", "2025-03"], env=finance)
+    assert accrued.exit_code == 0, accrued.output
+    assert "31 person-days" in accrued.output and "unknown handover" in accrued.output
+    closed = run.invoke(app, ["ledger", "close", "--month", "2025-03"], env=finance)
+    assert closed.exit_code == 0 and "2025-03/us-sv-2025/US-SV/USD: 1,705.00 USD" in closed.output
+    again = run.invoke(app, ["ledger", "close", "--month", "2025-03"], env=finance)
+    assert again.exit_code == 0 and Invoice.objects.count() == 1
+    listed = run.invoke(app, ["ledger", "invoices"], env={"ACCORD_TOKEN": tokens["salvador"]})
+    assert "2025-03/us-sv-2025/US-SV/USD" in listed.output
+    statement = run.invoke(app, ["ledger", "statement", "--month", "2025-03"], env={"ACCORD_TOKEN": tokens["reviewer"]})
+    rows = statement.output.splitlines()
+    assert rows[0].startswith("invoice,month,agreement") and len(rows) == 2
+    assert ",cecot," in rows[1] and ",31,170500," in rows[1] and ",assumption," in rows[1]
+    nobody = run.invoke(app, ["ledger", "invoices"], env={"ACCORD_TOKEN": tokens["monitor"]})
+    assert nobody.exit_code == 2
