@@ -102,6 +102,7 @@ def run(occupants: int) -> None:
         if i % 20 == 1:  # moved to a second facility mid-year: two periods
             moved = first + dt.timedelta(days=100 + i % 60)
             reservations.append((case, cecot, first, moved))
+            reservations.append((case, mariona, moved, released))
             continue
         reservations.append((case, cecot, first, released))
     Reservation.objects.bulk_create(
