@@ -165,6 +165,27 @@ def test_transport_charge_hook_for_movements(users: dict[str, User], stays: Stay
         services.charge_transport("MV-3", "us-sv-2025", "US", 0, "USD", D(2025, 3, 20))
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("MV-9", "us-sv-2025", "US", True, "USD"), "positive integer"),
+        (("MV-9", "us-sv-2025", "US", 100, "usd"), "currency 'usd'"),
+        (("MV-9", "us-sv-2025", "USA", 100, "USD"), "payer 'USA'"),
+        (("MV-9", "us-sv-2025", "SV", 100, "USD"), "payer and payee are both SV"),
+        (("MV-9", "nowhere-2025", "US", 100, "USD"), "unknown agreement 'nowhere-2025'"),
+        (("MV-1", "us-sv-2025", "US", 999, "USD"), "MV-1 was already charged"),
+    ],
+)
+def test_a_bad_transport_charge_is_refused_naming_what_is_wrong_and_changes_nothing(
+    users: dict[str, User], args: tuple[str, str, str, int, str], named: str
+) -> None:
+    services.charge_transport("MV-1", "us-sv-2025", "US", 1_250_000, "USD", D(2025, 3, 15))
+    before = (Transaction.objects.count(), Posting.objects.count(), Line.objects.count())
+    with pytest.raises(services.LedgerError, match=named):
+        services.charge_transport(*args, D(2025, 3, 15))
+    assert (Transaction.objects.count(), Posting.objects.count(), Line.objects.count()) == before
+
+
 def test_capacity_records_the_occupancy_period(users: dict[str, User], stays: Stays) -> None:
     [r] = stays((None, None))
     Reservation.objects.filter(pk=r.pk).update(status="held")

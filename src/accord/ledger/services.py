@@ -427,19 +427,38 @@ def charge_transport(
     idempotent per movement (a second call returns the first charge)."""
     if not movement_ref:
         raise LedgerError("a transport charge names its movement")
-    if not isinstance(amount_minor, int) or amount_minor <= 0:
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise LedgerError(f"transport amount {amount_minor!r} is not a positive integer of minor units")
-    core.Month(day.year, day.month)
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise LedgerError(f"currency {currency!r} is not an ISO 4217 code (three capital letters)")
+    try:
+        agreement = default_dataset().agreement(agreement_id)
+    except KeyError as err:  # UnknownAgreementError
+        raise LedgerError(str(err.args[0] if err.args else err)) from None
+    to = payee or agreement.receiving_state
+    for name, state in (("payer", payer), ("payee", to)):
+        if len(state) != 2 or not state.isalpha() or not state.isupper():
+            raise LedgerError(f"{name} {state!r} is not a two-letter country code")
+    if payer == to:
+        raise LedgerError(f"payer and payee are both {payer}")
     with transaction.atomic():
         done = Transaction.objects.filter(kind=Transaction.Kind.TRANSPORT, reference=movement_ref).first()
         if done is not None:
+            # Idempotent for the same charge; a different one for the same movement is refused,
+            # never silently dropped (a correction is the way to change it).
+            first = done.lines.get()
+            asked = (agreement_id, payer, to, amount_minor, currency)
+            found = (first.agreement_id, first.payer, first.payee, first.amount_minor, first.currency)
+            if asked != found:
+                raise LedgerError(
+                    f"movement {movement_ref} was already charged {found}; this charge {asked} differs: post a "
+                    "correction instead"
+                )
             return done
         month = day.strftime("%Y-%m")
         row = open_month(month)
         if row.status == Month.Status.CLOSED:
             row = next_open_month(month)
-        agreement = default_dataset().agreement(agreement_id)
-        to = payee or agreement.receiving_state
         tx = post(
             row,
             Transaction.Kind.TRANSPORT,
