@@ -271,6 +271,45 @@ def test_the_database_refuses_changing_a_closed_month(users: dict[str, User], st
     assert Invoice.objects.get().total_minor == 31 * 5500
 
 
+def test_the_database_refuses_adding_to_a_closed_month(users: dict[str, User], stays: Stays) -> None:
+    """Bypassing the use cases (which refuse first): a balanced transaction, a line or an invoice
+    written straight into a closed month is refused by the database, and nothing is left behind."""
+    import uuid
+
+    stays((D(2025, 3, 1), None))
+    [invoice] = services.close_month("2025-03", actor=users["finance"])
+    march = Month.objects.get(month="2025-03")
+    account = Posting.objects.first().account  # type: ignore[union-attr]
+    counts = (Transaction.objects.count(), Posting.objects.count(), Line.objects.count(), Invoice.objects.count())
+    new = uuid.uuid4()
+    with pytest.raises(DatabaseError, match="closed"), transaction.atomic():
+        Posting.objects.create(transaction_id=new, account=account, amount_minor=10, currency="USD")
+        Posting.objects.create(transaction_id=new, account=account, amount_minor=-10, currency="USD")
+        Transaction.objects.create(id=new, month=march, kind="correction", description="late")
+    tx = Transaction.objects.first()
+    with pytest.raises(DatabaseError, match="closed"), transaction.atomic():
+        Line.objects.create(
+            transaction=tx, month=march, agreement_id="us-sv-2025", payer="US", payee="SV", currency="USD",
+            amount_minor=1, assumption=False,
+        )  # fmt: skip
+    with pytest.raises(DatabaseError, match="closed"), transaction.atomic():
+        Invoice.objects.create(
+            number="late", month=march, agreement_id="us-sv-2025", payer="US", payee="SV", currency="USD",
+            total_minor=1, assumption=False,
+        )  # fmt: skip
+    with pytest.raises(services.LedgerError, match="2025-03 is closed"):
+        services.post(
+            march,
+            "correction",
+            "late",
+            [services.Entry("a", "income", 5, "USD"), services.Entry("b", "income", -5, "USD")],
+            [],
+            actor=None,
+        )
+    after = (Transaction.objects.count(), Posting.objects.count(), Line.objects.count(), Invoice.objects.count())
+    assert after == counts and invoice.total_minor == 31 * 5500
+
+
 class TestInvariants(HypothesisTestCase):
     """Hypothesis over the real database: every transaction balances, the sum of invoices equals
     the sum of accruals, closing twice changes nothing."""
