@@ -30,10 +30,13 @@ def append_only_audit_between_flushes(request: pytest.FixtureRequest) -> Iterato
     from django.db import connection
 
     from accord.audit import triggers
+    from accord.ledger import triggers as ledger_triggers
 
     triggers.install(connection)
+    ledger_triggers.install(connection)
     yield
     triggers.remove(connection)
+    ledger_triggers.remove(connection)
 
 
 @pytest.fixture(autouse=True)

@@ -52,8 +52,10 @@ def test_every_quote_is_verbatim_in_its_source() -> None:
 
 
 def test_the_unpublished_fee_is_an_assumption_not_a_fact() -> None:
-    fee = default_dataset().agreement("us-sv-2025").parameters["fee_per_person_day"]
-    assert all(value.assumption and value.note for value in fee.values)
+    [fee] = [f for f in default_dataset().agreement("us-sv-2025").fees if f.id == "cecot-person-day"]
+    assert (fee.kind, fee.facility, fee.payer, fee.currency) == ("person_day", "cecot", "US", "USD")
+    assert all(rate.assumption and rate.note and isinstance(rate.amount_minor, int) for rate in fee.rates)
+    assert fee.bill_reserved_places_assumption and fee.note
 
 
 def test_every_coded_rule_is_in_the_catalogue_and_back() -> None:
@@ -103,7 +105,20 @@ def _break(data: Path, name: str, old: str, new: str) -> None:
         ),
         ("agreements/us-sv-2025.toml", "capacity = 40000", 'capacity = "many"', "facilities.0.capacity", "integer"),
         ("agreements/us-mx-chnv.toml", "end = 2025-01-20", "end = 2022-01-20", "", "before start"),
-        ("agreements/us-sv-2025.toml", 'facility = "cecot"', 'facility = "nowhere"', "", "needs a facility"),
+        (
+            "agreements/us-sv-2025.toml",
+            'felony"\nfacility = "cecot"',
+            'felony"\nfacility = "nowhere"',
+            "",
+            "needs a facility",
+        ),
+        (
+            "agreements/us-sv-2025.toml",
+            'kind = "person_day"\nfacility = "cecot"',
+            'kind = "person_day"\nfacility = "x"',
+            "",
+            "not listed under [[facilities]]",
+        ),
         ("agreements/us-sv-2025.toml", "assumption = true\nnote", "assumption = true\nnotes", "notes", "Extra inputs"),
         ("agreements/us-ve-2025.toml", 'id = "us-ve-2025"', 'id = "us-ve-2026"', "id", "must equal the file name"),
         ("agreements/us-ve-2025.toml", 'id = "own-nationals"', "id = [own", "", "not valid TOML"),
@@ -136,7 +151,7 @@ def test_the_fee_assumption_needs_a_note(data_copy: Path) -> None:
     start = text.index('note = """The sources report a fee')
     end = text.index('"""', start + 10) + 3
     path.write_text(text[:start] + text[end:])
-    with pytest.raises(DataFileError, match="an assumed value needs a note"):
+    with pytest.raises(DataFileError, match="an assumed amount needs a note"):
         load_dataset(data_copy)
 
 

@@ -4,6 +4,7 @@ departure, and who sees what."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -255,3 +256,18 @@ def test_a_case_on_a_movement_is_never_departed_or_handed_over_on_its_own(
     with pytest.raises(Refused, match=f"on movement {movement.pk}"):
         case_steps.take_step(case.pk, "hand_over", user=crew["salvador"])
     assert policy.next_steps(Case.objects.get(pk=case.pk), crew["salvador"]) == []  # not offered either
+
+
+def test_the_place_is_occupied_from_the_day_of_handover_at_the_destination(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    """03:00 UTC is still the evening before in San Salvador (UTC-6): the occupancy, and the fee
+    per person-day that the ledger accrues from it, starts on the local day of the handover."""
+    case = accepted(make_person, crew, "NIGHT")
+    movement = flight(crew["officer"])
+    (entry,) = fill(movement, [case], crew["officer"])
+    fly(movement, crew)
+    at = dt.datetime.combine(timezone.now().date(), dt.time(3, 0), tzinfo=dt.UTC)
+    moves.hand_over(entry.pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=at)
+    held = Reservation.objects.get(case=case, status="occupied")
+    assert held.occupied_on == at.date() - dt.timedelta(days=1)

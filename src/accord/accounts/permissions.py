@@ -35,6 +35,9 @@ class Can(StrEnum):
     VIEW_MOVEMENTS = "view_movements"
     MANAGE_MOVEMENTS = "manage_movements"
     RECEIVE_MOVEMENTS = "receive_movements"
+    # Money (ledger): reading is scoped further in ledger.policy (a receiving officer: own state).
+    VIEW_LEDGER = "view_ledger"
+    POST_LEDGER = "post_ledger"
 
 
 _SENDING_STAFF = {
@@ -56,12 +59,29 @@ GRANTS: dict[str, frozenset[Can]] = {
         _SENDING_STAFF | {Can.EDIT_PEOPLE, Can.IMPORT_PEOPLE, Can.OPEN_CASES, Can.MANAGE_MOVEMENTS}
     ),
     # Lifting a hold ends a court's or a claim's protection: a lawyer's act.
-    Role.LEGAL_REVIEWER: frozenset(_SENDING_STAFF | {Can.LIFT_HOLDS}),
+    Role.LEGAL_REVIEWER: frozenset(_SENDING_STAFF | {Can.LIFT_HOLDS, Can.VIEW_LEDGER}),
     # Sees referred cases of its own state only; never protection or fear data (8 C.F.R. §208.6).
     Role.RECEIVING_OFFICER: frozenset(
-        {Can.VIEW_CASES, Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_MOVEMENTS, Can.RECEIVE_MOVEMENTS}
+        {
+            Can.VIEW_CASES,
+            Can.VIEW_FACILITIES,
+            Can.VIEW_AGREEMENTS,
+            Can.VIEW_MOVEMENTS,
+            Can.RECEIVE_MOVEMENTS,
+            Can.VIEW_LEDGER,
+        }
     ),
-    Role.FINANCE: frozenset({Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_MOVEMENTS}),
+    # Finance reads and posts money (accruals, closes, corrections); nobody else posts.
+    Role.FINANCE: frozenset(
+        {
+            Can.VIEW_FACILITIES,
+            Can.VIEW_AGREEMENTS,
+            Can.VIEW_STATISTICS,
+            Can.VIEW_MOVEMENTS,
+            Can.VIEW_LEDGER,
+            Can.POST_LEDGER,
+        }
+    ),
     # An inspector checks the audit chain and the occupancy; people and cases stay de-identified.
     Role.MONITOR: frozenset(
         {Can.VIEW_FACILITIES, Can.VIEW_AGREEMENTS, Can.VIEW_STATISTICS, Can.VIEW_AUDIT, Can.VIEW_MOVEMENTS}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from accord.api import cases, errors, holds, movements, oversight, people, registry, screening
+from accord.api import cases, errors, holds, ledger, movements, oversight, people, registry, screening
 from accord.api.auth import BearerToken, SessionAuth
 
 api = NinjaAPI(
@@ -17,5 +17,5 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 errors.install(api)
-for module in (people, screening, registry, cases, holds, movements, oversight):
+for module in (people, screening, registry, cases, holds, movements, oversight, ledger):
     api.add_router("", module.router)

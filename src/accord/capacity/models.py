@@ -28,6 +28,10 @@ class Reservation(models.Model):
     # The calendar month (YYYY-MM) whose quota the acceptance counts against; '' when the clause has none.
     quota_month = models.CharField(max_length=7, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices)
+    # The occupancy period, for person-day fees (ledger): the day of handover and the day of
+    # release. Null when unknown (rows from before these fields were recorded): never invented.
+    occupied_on = models.DateField(null=True, blank=True)
+    released_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 

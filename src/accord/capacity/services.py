@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.audit.services import lock_chain, record
@@ -62,9 +63,17 @@ def claim(
     return reservation
 
 
-def occupy(case_id: int, *, actor: User | None) -> Reservation | None:
-    """Handover: the held place becomes occupied."""
-    return _move(case_id, (Reservation.Status.HELD,), Reservation.Status.OCCUPIED, "reservation.occupy", actor)
+def occupy(case_id: int, *, actor: User | None, day: dt.date | None = None) -> Reservation | None:
+    """Handover: the held place becomes occupied from ``day`` (today when not given), the first
+    day of the occupancy period."""
+    return _move(
+        case_id,
+        (Reservation.Status.HELD,),
+        Reservation.Status.OCCUPIED,
+        "reservation.occupy",
+        actor,
+        stamp=("occupied_on", day or timezone.localdate()),
+    )
 
 
 def cancel(case_id: int, *, actor: User | None, reason: str) -> Reservation | None:
@@ -79,10 +88,17 @@ def cancel(case_id: int, *, actor: User | None, reason: str) -> Reservation | No
     )
 
 
-def release(case_id: int, *, actor: User | None, reason: str) -> Reservation | None:
-    """The person left the facility: the occupied place is free again."""
+def release(case_id: int, *, actor: User | None, reason: str, day: dt.date | None = None) -> Reservation | None:
+    """The person left the facility on ``day`` (today when not given): the occupied place is free
+    again. A release dated before the handover is refused."""
     return _move(
-        case_id, (Reservation.Status.OCCUPIED,), Reservation.Status.RELEASED, "reservation.release", actor, reason
+        case_id,
+        (Reservation.Status.OCCUPIED,),
+        Reservation.Status.RELEASED,
+        "reservation.release",
+        actor,
+        reason,
+        stamp=("released_on", day or timezone.localdate()),
     )
 
 
@@ -93,6 +109,7 @@ def _move(
     action: str,
     actor: User | None,
     reason: str = "",
+    stamp: tuple[str, dt.date] | None = None,
 ) -> Reservation | None:
     _require_transaction()
     reservation = Reservation.objects.select_for_update().filter(case_id=case_id, status__in=sources).first()
@@ -100,7 +117,14 @@ def _move(
         return None
     before = _state(reservation)
     reservation.status = target
-    reservation.save(update_fields=["status", "changed_at"])
+    fields = ["status", "changed_at"]
+    if stamp is not None:
+        name, day = stamp
+        if name == "released_on" and reservation.occupied_on is not None and day < reservation.occupied_on:
+            raise ValueError(f"release day {day} is before the handover day {reservation.occupied_on}")
+        setattr(reservation, name, day)
+        fields.append(name)
+    reservation.save(update_fields=fields)
     _record(actor, action, reservation, before, reason)
     return reservation
 
@@ -128,6 +152,8 @@ def _state(reservation: Reservation) -> dict[str, object]:
         if reservation.quota_month
         else None,
         "status": reservation.status,
+        "occupied_on": reservation.occupied_on.isoformat() if reservation.occupied_on else None,
+        "released_on": reservation.released_on.isoformat() if reservation.released_on else None,
     }
 
 

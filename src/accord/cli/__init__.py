@@ -4,9 +4,9 @@ Importing this package registers every command on ``app``, in the order ``--help
 from __future__ import annotations
 
 # isort: off
-from accord.cli import screening, people, cases, holds, movements, accounts, audit, demo
+from accord.cli import screening, people, cases, holds, ledger, movements, accounts, audit, demo
 from accord.cli.common import app
 
 # isort: on
 
-__all__ = ["accounts", "app", "audit", "cases", "demo", "holds", "movements", "people", "screening"]
+__all__ = ["accounts", "app", "audit", "cases", "demo", "holds", "ledger", "movements", "people", "screening"]

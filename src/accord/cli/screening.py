@@ -12,8 +12,6 @@ from rich.markup import escape
 if TYPE_CHECKING:
     import polars as pl
 
-    from accord.core.screening import Explanation
-
 from accord.cli.common import (
     AgreementOption,
     DateOption,
@@ -26,6 +24,8 @@ from accord.cli.common import (
     say,
     usage_of,
 )
+from accord.core.ledger import format_minor
+from accord.core.screening import Explanation
 
 
 @app.command()
@@ -169,6 +169,14 @@ def agreements() -> None:
             for v in p.values:
                 flag = " [yellow](assumption)[/]" if v.assumption else ""
                 console.print(f"Parameter {name} from {v.start}: {v.value:g} {p.unit}{flag}")
+        for fee in a.fees:
+            for r in fee.rates:
+                flag = " [yellow](assumption)[/]" if r.assumption else ""
+                where = f" in {fee.facility}" if fee.facility else f" for {', '.join(fee.nationalities)}"
+                money = format_minor(r.amount_minor, fee.currency)
+                console.print(
+                    f"Fee {fee.id} ({fee.kind}{where}, {fee.payer} pays {fee.payee}) from {r.start}: {money}{flag}"
+                )
         table = Table(expand=True)
         for column in ("clause", "kind", "status", "period", "placement", "source"):
             table.add_column(column)

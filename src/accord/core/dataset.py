@@ -19,6 +19,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    StrictInt,
     ValidationError,
     model_validator,
 )
@@ -171,6 +172,72 @@ class Facility(_Strict):
     citation: Citation
 
 
+def _currency(code: str) -> str:
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise ValueError(f"currency {code!r} is not an ISO 4217 code (three capital letters)")
+    return code
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+
+
+class FeeRate(_Strict):
+    """One dated amount of a fee term, in integer minor units of the term's currency (cents for
+    USD): never a float. In force from ``start`` until the next rate's start."""
+
+    start: dt.date
+    amount_minor: StrictInt
+    assumption: bool = False
+    note: str | None = None
+    citation: Citation | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> FeeRate:
+        if self.amount_minor < 0:
+            raise ValueError(f"amount_minor {self.amount_minor} is negative")
+        if self.assumption and not self.note:
+            raise ValueError("an assumed amount needs a note saying why and on what basis")
+        return self
+
+
+class FeeTerm(_Strict):
+    """What one party pays another under an agreement: per person-day of occupancy in a facility,
+    or per passenger of a listed nationality (a transit fee). Read by ``core.ledger``."""
+
+    id: str
+    kind: Literal["person_day", "per_passenger"]
+    facility: str | None = None
+    payer: Country
+    payee: Country
+    currency: Currency
+    nationalities: list[Country] = []
+    nationalities_assumption: bool = False
+    # Whether places held but not (yet) occupied are billed; unknown in every source so far.
+    bill_reserved_places: bool = False
+    bill_reserved_places_assumption: bool = True
+    note: str | None = None
+    rates: list[FeeRate]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeeTerm:
+        if not self.rates:
+            raise ValueError(f"fee {self.id}: needs at least one rate")
+        starts = [r.start for r in self.rates]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise ValueError(f"fee {self.id}: rates must be in increasing order of start, one per day")
+        if self.kind == "person_day" and not self.facility:
+            raise ValueError(f"fee {self.id}: a person-day fee names its facility")
+        if self.kind == "per_passenger" and not self.nationalities:
+            raise ValueError(f"fee {self.id}: a per-passenger fee lists the nationalities it applies to")
+        if self.bill_reserved_places:
+            raise ValueError(f"fee {self.id}: billing reserved-but-empty places is not implemented yet")
+        return self
+
+    def rate_on(self, day: dt.date) -> FeeRate | None:
+        candidates = [r for r in self.rates if r.start <= day]
+        return candidates[-1] if candidates else None
+
+
 class Agreement(Period):
     id: str
     title: str
@@ -183,13 +250,18 @@ class Agreement(Period):
     start_citation: Citation
     facilities: list[Facility] = []
     parameters: dict[str, Parameter] = {}
+    fees: list[FeeTerm] = []
     clauses: list[Clause] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Agreement:
         _unique("clauses", [c.id for c in self.clauses])
         _unique("facilities", [f.id for f in self.facilities])
+        _unique("fees", [f.id for f in self.fees])
         facility_ids = {f.id for f in self.facilities}
+        for i, fee in enumerate(self.fees):
+            if fee.facility is not None and fee.facility not in facility_ids:
+                raise ValueError(f"fees[{i}] ({fee.id}): facility {fee.facility!r} is not listed under [[facilities]]")
         for i, clause in enumerate(self.clauses):
             if clause.placement != "reception" and clause.facility not in facility_ids:
                 raise ValueError(
@@ -449,6 +521,10 @@ def all_citations(dataset: Dataset) -> list[tuple[str, Citation]]:
             for value in parameter.values:
                 if value.citation:
                     found.append((f"{agreement.id}.parameters.{name}", value.citation))
+        for fee in agreement.fees:
+            for rate in fee.rates:
+                if rate.citation:
+                    found.append((f"{agreement.id}.fees.{fee.id}", rate.citation))
         for clause in agreement.clauses:
             for citation in [clause.citation, *clause.more_citations]:
                 found.append((f"{agreement.id}/{clause.id}", citation))

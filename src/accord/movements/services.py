@@ -360,7 +360,8 @@ def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.da
                 "state for review. Record the person as not handed over (returned with the escort)."
             )
         before = entry_snapshot(entry)
-        places.occupy(case.pk, actor=user)
+        # The occupancy (and the fee per person-day) starts on the day of handover where it happened.
+        places.occupy(case.pk, actor=user, day=when.astimezone(zoneinfo.ZoneInfo(entry.movement.arrival_tz)).date())
         finish(case, Step.HAND_OVER, user, f"handed over from movement {entry.movement_id}")
         entry.status, entry.handed_over_at = ManifestEntry.Status.HANDED_OVER, when
         entry.handover_place, entry.receiving_official = place.strip(), official.strip()

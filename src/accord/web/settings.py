@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "accord.holds",
     "accord.movements",
     "accord.audit",
+    "accord.ledger",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,256 @@
+"""The money core: fee terms as dated rates, person-day accrual, invoice lines, reconciliation.
+
+Pure (no Django). Money is integer minor units with an ISO currency; every Polars column holding
+money or days is Int64, never a float.
+
+Counting a person-day (decision 0007): occupancy is the half-open interval
+``[occupied_on, released_on)``: the day of handover counts, the day of release does not, so a
+person moved from one facility to another on day D is counted once, in the second facility. A
+release on the day of handover counts one day (the facility took the person in that day). A stay
+with no release yet runs to the end of the month accrued. A stay whose handover day is unknown is
+never accrued (an unknown fact invents no money); it is counted in ``unknown_stays``.
+
+A rate is in force from its ``start`` until the day before the next rate's start; a month that
+holds a change is prorated day by day (set-based: one interval overlap per stay and rate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from accord.core.dataset import Agreement, FeeTerm
+
+STAY_SCHEMA = {
+    "agreement_id": pl.String,
+    "facility": pl.String,
+    "occupied_on": pl.Date,
+    "released_on": pl.Date,
+}
+LINE_COLUMNS = [
+    "agreement_id",
+    "fee_id",
+    "payer",
+    "payee",
+    "facility",
+    "month",
+    "currency",
+    "rate_start",
+    "rate_minor",
+    "person_days",
+    "amount_minor",
+    "assumption",
+]
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month, ``YYYY-MM``."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            dt.date(year, month, 1)
+        except ValueError as error:
+            raise ValueError(f"month {text!r} is not YYYY-MM") from error
+        if len(text) != 7:
+            raise ValueError(f"month {text!r} is not YYYY-MM")
+        return cls(year, month)
+
+    @property
+    def first(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> dt.date:
+        return self.next().first - dt.timedelta(days=1)
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def rate_table(agreements: Iterable[Agreement]) -> pl.DataFrame:
+    """Every person-day rate of every agreement as rows with their validity
+    ``[rate_start, rate_end]`` (inclusive; open-ended rates end on 9999-12-31)."""
+    rows: list[dict[str, object]] = []
+    for agreement in agreements:
+        for term in agreement.fees:
+            if term.kind != "person_day":
+                continue
+            for i, rate in enumerate(term.rates):
+                end = term.rates[i + 1].start - dt.timedelta(days=1) if i + 1 < len(term.rates) else dt.date.max
+                rows.append(
+                    {
+                        "agreement_id": agreement.id,
+                        "fee_id": term.id,
+                        "payer": term.payer,
+                        "payee": term.payee,
+                        "facility": term.facility,
+                        "currency": term.currency,
+                        "rate_start": rate.start,
+                        "rate_end": end,
+                        "rate_minor": rate.amount_minor,
+                        "assumption": rate.assumption or term.bill_reserved_places_assumption,
+                    }
+                )
+    schema = {
+        "agreement_id": pl.String,
+        "fee_id": pl.String,
+        "payer": pl.String,
+        "payee": pl.String,
+        "facility": pl.String,
+        "currency": pl.String,
+        "rate_start": pl.Date,
+        "rate_end": pl.Date,
+        "rate_minor": pl.Int64,
+        "assumption": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def stays_frame(rows: Iterable[tuple[str, str, dt.date | None, dt.date | None]]) -> pl.DataFrame:
+    """Occupancy periods as a frame: (agreement id, facility code, occupied_on, released_on)."""
+    return pl.DataFrame(list(rows), schema=STAY_SCHEMA, orient="row")
+
+
+@dataclass(frozen=True)
+class Accrual:
+    lines: pl.DataFrame  # LINE_COLUMNS, one row per agreement, fee, facility, month and rate
+    unknown_stays: int  # stays in the month's reach whose handover day is unknown: not accrued
+    unpriced_days: int  # person-days with no rate in force (before the first rate, or no fee term)
+
+
+def accrue(stays: pl.DataFrame, rates: pl.DataFrame, month: Month) -> Accrual:
+    """Person-days and amounts of one month, per agreement, fee, facility and rate in force."""
+    first, last = month.first, month.last
+    one = pl.duration(days=1)
+    known = stays.filter(pl.col("occupied_on").is_not_null())
+    unknown = stays.filter(
+        pl.col("occupied_on").is_null() & (pl.col("released_on").is_null() | (pl.col("released_on") > first))
+    ).height
+    clipped = (
+        known.with_columns(
+            # Last day counted: the day before release, or the handover day for a same-day release.
+            pl.when(pl.col("released_on").is_null())
+            .then(pl.lit(last))
+            .when(pl.col("released_on") > pl.col("occupied_on"))
+            .then(pl.col("released_on") - one)
+            .otherwise(pl.col("occupied_on"))
+            .alias("last_day")
+        )
+        .with_columns(
+            pl.max_horizontal(pl.col("occupied_on"), pl.lit(first)).alias("from_day"),
+            pl.min_horizontal(pl.col("last_day"), pl.lit(last)).alias("to_day"),
+        )
+        .filter(pl.col("from_day") <= pl.col("to_day"))
+        .group_by("agreement_id", "facility", "from_day", "to_day")
+        .agg(pl.len().cast(pl.Int64).alias("stays"))
+    )
+    total_days = clipped.select(
+        ((pl.col("to_day") - pl.col("from_day")).dt.total_days().cast(pl.Int64) + 1) * pl.col("stays")
+    ).sum()
+    total = int(total_days.item()) if clipped.height else 0
+    joined = (
+        clipped.join(rates, on=["agreement_id", "facility"], how="inner")
+        .with_columns(
+            pl.max_horizontal("from_day", "rate_start").alias("a"),
+            pl.min_horizontal("to_day", "rate_end").alias("b"),
+        )
+        .filter(pl.col("a") <= pl.col("b"))
+        .with_columns(
+            (((pl.col("b") - pl.col("a")).dt.total_days().cast(pl.Int64) + 1) * pl.col("stays")).alias("person_days")
+        )
+    )
+    lines = (
+        joined.group_by(
+            "agreement_id", "fee_id", "payer", "payee", "facility", "currency", "rate_start", "rate_minor", "assumption"
+        )
+        .agg(pl.col("person_days").sum().cast(pl.Int64))
+        .with_columns(
+            pl.lit(str(month)).alias("month"),
+            (pl.col("person_days") * pl.col("rate_minor")).cast(pl.Int64).alias("amount_minor"),
+        )
+        .select(LINE_COLUMNS)
+        .sort("agreement_id", "fee_id", "facility", "rate_start")
+    )
+    priced = int(lines["person_days"].sum()) if lines.height else 0
+    return Accrual(lines=lines, unknown_stays=unknown, unpriced_days=total - priced)
+
+
+def invoice_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """One invoice per agreement, payer, payee, currency and month; its lines per facility and rate."""
+    return lines.sort("agreement_id", "payer", "month", "facility", "rate_start")
+
+
+@dataclass(frozen=True)
+class Difference:
+    key: str
+    what: str
+    expected: int
+    found: int
+
+
+def reconcile(accrued: pl.DataFrame, invoiced: pl.DataFrame) -> list[Difference]:
+    """invoiced = accrued = person-days × rate, per agreement, facility, month and rate; every
+    difference named. Both frames have LINE_COLUMNS (``invoiced`` as read back from the ledger)."""
+    differences: list[Difference] = []
+    keys = ["agreement_id", "fee_id", "facility", "month", "currency", "rate_start", "rate_minor"]
+    for name, frame in (("accrued", accrued), ("invoiced", invoiced)):
+        for row in frame.filter(pl.col("person_days") * pl.col("rate_minor") != pl.col("amount_minor")).iter_rows(
+            named=True
+        ):
+            differences.append(
+                Difference(
+                    _key(row, keys),
+                    f"{name} amount is not person-days × rate",
+                    row["person_days"] * row["rate_minor"],
+                    row["amount_minor"],
+                )
+            )
+    both = accrued.select([*keys, "person_days", "amount_minor"]).join(
+        invoiced.select([*keys, "person_days", "amount_minor"]),
+        on=keys,
+        how="full",
+        coalesce=True,
+        suffix="_invoiced",
+    )
+    for row in both.iter_rows(named=True):
+        for column in ("person_days", "amount_minor"):
+            expected, found = row[column] or 0, row[f"{column}_invoiced"] or 0
+            if expected != found:
+                differences.append(
+                    Difference(_key(row, keys), f"invoiced {column} differs from accrued", expected, found)
+                )
+    return differences
+
+
+def _key(row: dict[str, object], keys: list[str]) -> str:
+    return "/".join(str(row[k]) for k in keys)
+
+
+def transit_fee(term: FeeTerm, nationality: str | None, day: dt.date) -> tuple[int, bool] | None:
+    """The transit fee (minor units, assumption flag) for one passenger, or None when none is due.
+    An unknown nationality is never charged (an unknown fact invents no money)."""
+    if term.kind != "per_passenger" or not nationality or nationality not in term.nationalities:
+        return None
+    rate = term.rate_on(day)
+    if rate is None:
+        return None
+    return rate.amount_minor, rate.assumption or term.nationalities_assumption
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """12345 USD -> '123.45 USD' (two decimals for every currency we know; integer arithmetic)."""
+    sign = "-" if amount_minor < 0 else ""
+    units, cents = divmod(abs(amount_minor), 100)
+    return f"{sign}{units:,}.{cents:02d} {currency}"
