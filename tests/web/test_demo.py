@@ -34,7 +34,7 @@ def test_the_demo_builds_facilities_people_users_and_cases(db: Any) -> None:
     users = build(300)
 
     assert Facility.objects.get(code="cecot").capacity == 40_000
-    assert Person.objects.count() == 300
+    assert Person.objects.exclude(person_id__startswith="DM").count() == 300  # DM…: the flights' travellers
     assert len(users) == User.objects.count() == 9
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     receiving = {u.username: u.receiving_state for u in User.objects.filter(role=Role.RECEIVING_OFFICER)}
@@ -101,3 +101,37 @@ def test_the_demo_command_prints_the_users_table(tmp_path: Any) -> None:
     }
     assert table["salvador"][:2] == ("receiving_officer", "SV")
     assert all(len(password) >= 12 for _role, _state, password in table.values())
+
+
+def test_the_demo_holds_movements_in_every_state(db: Any) -> None:
+    from accord.movements.models import ManifestEntry, Movement
+
+    build(1_000)
+
+    panama = Movement.objects.get(agreement_id="pa-co-2025", flight_number="DAC 312")
+    on_board = panama.entries.filter(status="handed_over")
+    assert panama.status == "arrived" and (panama.payer, panama.payer_state) == ("third_state", "US")
+    assert (on_board.filter(person__sex="M").count(), on_board.filter(person__sex="F").count()) == (32, 11)
+    assert panama.entries.count() == 43
+
+    caracas = Movement.objects.get(agreement_id="us-ve-2025", flight_number="DVO 7702")
+    assert caracas.status == "arrived" and (caracas.payer, caracas.payer_state) == ("receiving_state", "VE")
+    flagged = caracas.entries.get(status="not_handed_over")
+    assert (flagged.not_handed_over_reason, flagged.resolved) == ("medical", False)
+    assert caracas.entries.filter(status="handed_over").count() == caracas.entries.count() - 1 >= 1
+
+    cecot = Movement.objects.get(agreement_id="us-sv-2025", destination_facility="cecot")
+    removed = cecot.entries.get(status="removed")
+    assert cecot.status == "planned" and removed.removed_at is not None
+    assert removed.case.state == "on_hold" and LegalHold.objects.filter(person=removed.person, lifted_at=None).exists()
+    assert cecot.entries.filter(status="on").exists()
+
+    assert set(Movement.objects.values_list("status", flat=True)) == {"planned", "departed", "arrived", "cancelled"}
+    assert Case.objects.filter(state="in_transit", manifest_entries__movement__status="departed").exists()
+
+    # Still open to fill: a planned movement and accepted cases under its agreement to put on it.
+    open_ones = Movement.objects.filter(status="planned")
+    assert any(Case.objects.filter(agreement_id=m.agreement_id, state="accepted").exists() for m in open_ones)
+    # Nobody reached scheduled / in transit / handed over without travelling on a movement.
+    for case in Case.objects.filter(state__in=("scheduled", "in_transit", "handed_over", "closed")):
+        assert ManifestEntry.objects.filter(case=case).exclude(status="removed").exists(), case.pk
