@@ -32,11 +32,19 @@ def accepted(make_person: Callable[..., Person], crew: dict[str, User], person_i
     return case
 
 
-def flight(officer: User, *, seats: int = 10, escorts: int = 4, agreement_id: str = "us-sv-2025") -> Movement:
-    """A charter leaving tomorrow morning from Texas for San Salvador."""
+def flight(
+    officer: User,
+    *,
+    seats: int = 10,
+    escorts: int = 4,
+    agreement_id: str = "us-sv-2025",
+    facility: str = "cecot",
+    on: dt.date | None = None,
+) -> Movement:
+    """A charter leaving tomorrow morning (or on ``on``) from Texas for San Salvador."""
     zone = zoneinfo.ZoneInfo("America/Chicago")
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    leaves = dt.datetime.combine(tomorrow, dt.time(9, 30), tzinfo=zone)
+    day = on or timezone.localdate() + dt.timedelta(days=1)
+    leaves = dt.datetime.combine(day, dt.time(9, 30), tzinfo=zone)
     return moves.create_movement(
         user=officer,
         agreement_id=agreement_id,
@@ -45,7 +53,7 @@ def flight(officer: User, *, seats: int = 10, escorts: int = 4, agreement_id: st
         flight_number="GXA 6401",
         origin="Harlingen, TX (HRL)",
         destination_airport="San Salvador (SAL)",
-        destination_facility="cecot",
+        destination_facility=facility,
         planned_departure=leaves,
         departure_tz="America/Chicago",
         planned_arrival=leaves + dt.timedelta(hours=3),
@@ -74,3 +82,38 @@ def fly(movement: Movement, crew: dict[str, User]) -> Movement:
 
 def entry_of(case: Case) -> ManifestEntry:
     return ManifestEntry.objects.filter(case=case).order_by("-id")[0]
+
+
+# The steps only a movement takes (core.workflow.VIA_MOVEMENT), by the name tests walk them with.
+VIA_MOVEMENT = ("schedule", "depart", "hand_over")
+
+
+def via_movement(case_id: int, step: str, user: User, *, on: dt.date | None = None) -> Case:
+    """Take ``step`` for one case the only way there is, with a movement of its own: "schedule"
+    puts it on a new flight (leaving tomorrow, or ``on``) made ready to travel; "depart" departs
+    that flight; "hand_over" records its arrival (once) and hands the person over. ``user`` takes
+    the step (a case officer, or the receiving officer for the handover)."""
+    case = Case.objects.get(pk=case_id)
+    if step == "schedule":
+        facility = (case.referral or {}).get("facility") or ""
+        movement = flight(user, agreement_id=case.agreement_id, facility=facility, on=on)
+        for entry in moves.add_to_movement(movement.pk, [case_id], user=user):
+            ready(entry, user, state=case.receiving_state)
+    elif step == "depart":
+        moves.depart(entry_of(case).movement_id, user=user)
+    elif step == "hand_over":
+        entry = entry_of(case)
+        if entry.movement.status == Movement.Status.DEPARTED:
+            moves.record_arrival(entry.movement_id, user=user)
+        moves.hand_over(entry.pk, user=user, place="CECOT, Tecoluca", official="Cmdr. R. Flores")
+    else:
+        raise ValueError(f"{step} is not taken with a movement")
+    return Case.objects.get(pk=case_id)
+
+
+def take(case_id: int, step: str, user: User, **options: object) -> Case:
+    """Any step by the name a test walks it: through a movement for schedule, depart and hand_over,
+    else ``take_step`` (options, such as the approval's legal basis, go to it)."""
+    if step in VIA_MOVEMENT:
+        return via_movement(case_id, step, user)
+    return case_steps.take_step(case_id, step, user=user, reason="tested", **options).case

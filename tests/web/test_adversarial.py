@@ -34,9 +34,11 @@ from accord.cases.services import open_case
 from accord.cli import app
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
+from accord.movements import services as moves
 from accord.people.models import Person
 from accord.people.services import update_person
 from tests.web.conftest import BASIS, CLEAN, PASSWORD, options_for
+from tests.web.moving import entry_of, flight, ready, take
 
 ACTOR = {
     "submit": "officer",
@@ -62,7 +64,7 @@ def walk(case_id: int, crew: dict[str, User], steps: tuple[str, ...], receiver: 
     case = Case.objects.get(pk=case_id)
     for step in steps:
         who = receiver if ACTOR[step] == "salvador" else ACTOR[step]
-        case = case_steps.take_step(case_id, step, user=crew[who], reason="checked", **options_for(step)).case
+        case = take(case_id, step, crew[who], **options_for(step))
     return case
 
 
@@ -96,10 +98,9 @@ def test_a_cecot_case_whose_record_changes_after_acceptance_is_returned_and_its_
     assert (stored.state, stored.placement) == ("approved", "reception")  # referral and acceptance void
     assert cecot_places() == ["cancelled"]
     assert history("case", str(case.pk))[-1].action == "case.return"
-    # Nothing moves on the old acceptance: not scheduled, departed or handed over.
-    for step in ("schedule", "depart", "hand_over"):
-        with pytest.raises(errors.Refused):
-            case_steps.take_step(case.pk, step, user=crew[ACTOR[step]])
+    # Nothing moves on the old acceptance: it cannot be put on a movement, which would schedule it.
+    with pytest.raises(errors.Refused, match="only an accepted case can be put on a movement"):
+        moves.add_to_movement(flight(crew["officer"]).pk, [case.pk], user=crew["officer"])
     # The receiving state is told, in neutral words, and may not accept the old record either.
     salvador = Client()
     salvador.force_login(crew["salvador"])
@@ -135,41 +136,67 @@ def test_a_reception_case_that_becomes_a_prison_case_is_returned_and_then_holds_
     assert cecot_places() == ["occupied"]  # counted against the 40,000
 
 
-def test_a_step_that_finds_the_record_changed_behind_its_back_returns_the_case(
+def test_a_handover_that_finds_the_record_changed_behind_its_back_returns_the_case(
     crew: dict[str, User], make_person: Callable[..., Person]
 ) -> None:
-    """A change the workflow did not see (a raw update, a data fix) is found by the next step's own
-    screening: handover is refused at the airport, and the case goes back, its place freed."""
+    """A change the workflow did not see (a raw update, a data fix) while the person is in the air
+    is found by the handover's own screening: the handover is refused at the airport in the
+    neutral words, the case goes back with its place freed, and the entry stays flagged."""
     person = make_person("C3", conviction="felony")
     case = walk(open_case(person, "us-sv-2025", user=crew["officer"]).pk, crew, (*TO_ACCEPTED, "schedule", "depart"))
     Person.objects.filter(pk=person.pk).update(conviction="none")
-    with pytest.raises(errors.Returned, match=RETURNED) as refused:
-        case_steps.hand_over(case.pk, user=crew["salvador"])
-    assert refused.value.rules == []
+    entry = entry_of(case)
+    moves.record_arrival(entry.movement_id, user=crew["salvador"])
+    with pytest.raises(errors.Refused, match="Do not receive C3") as refused:
+        moves.hand_over(entry.pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores")
+    assert "conviction" not in str(refused.value) and "placement" not in str(refused.value)  # nothing of why
     stored = Case.objects.get(pk=case.pk)
-    assert (stored.state, live_reservation(case.pk)) == ("approved", None)
+    assert (stored.state, live_reservation(case.pk), cecot_places()) == ("approved", None, ["cancelled"])
     event = history("case", str(case.pk))[-1]
     assert (event.action, event.actor_role) == ("case.return", "system")
-    assert "placement" in event.reason and "salvador" in event.reason
+    assert "placement" in event.reason and "found at handover by salvador" in event.reason
+    flagged = entry_of(case)
+    assert (flagged.status, flagged.stopped_after_departure, flagged.flagged) == ("on", True, True)
+    # The receiving officer records the person as not handed over; nobody is silently dropped.
+    done = moves.not_handed_over(flagged.pk, user=crew["salvador"], reason="returned_with_escort")
+    assert done.status == "not_handed_over" and Case.objects.get(pk=case.pk).state == "approved"
 
 
-def test_the_sending_state_is_told_why_a_step_returned_the_case(
+def test_a_refused_departure_returns_the_case_whose_record_changed_and_says_why(
     crew: dict[str, User], make_person: Callable[..., Person]
 ) -> None:
-    person = make_person("C5", conviction="felony")
-    case = walk(open_case(person, "us-sv-2025", user=crew["officer"]).pk, crew, (*TO_ACCEPTED, "schedule"))
-    Person.objects.filter(pk=person.pk).update(family_name="Other")
-    with pytest.raises(errors.Returned, match="The referral and the acceptance are void") as refused:
-        case_steps.depart(case.pk, user=crew["officer"])
-    assert "family_name" in str(refused.value) and refused.value.state == "approved"
-    assert (Case.objects.get(pk=case.pk).scheduled_for, cecot_places()) == (None, ["cancelled"])
+    """The departure's bulk validation finds a record changed since acceptance: departure is
+    refused naming the field, and the case is returned then and there, off the manifest, its
+    place freed. The others on the flight are not touched and it can then depart without it."""
+    changed = walk(
+        open_case(make_person("C5", conviction="felony"), "us-sv-2025", user=crew["officer"]).pk,
+        crew,
+        (*TO_ACCEPTED, "schedule"),
+    )
+    other = walk(
+        open_case(make_person("C6", conviction="felony"), "us-sv-2025", user=crew["officer"]).pk, crew, TO_ACCEPTED
+    )
+    movement_id = entry_of(changed).movement_id
+    for entry in moves.add_to_movement(movement_id, [other.pk], user=crew["officer"]):
+        ready(entry, crew["officer"])
+    Person.objects.filter(person_id="C5").update(family_name="Other")
+    with pytest.raises(errors.Refused, match="family_name") as refused:
+        moves.depart(movement_id, user=crew["officer"])
+    assert "Returned to the sending state for review, off the manifest: C5" in str(refused.value)
+    stored = Case.objects.get(pk=changed.pk)
+    assert (stored.state, stored.scheduled_for, live_reservation(changed.pk)) == ("approved", None, None)
+    assert entry_of(changed).status == "removed"
+    assert Case.objects.get(pk=other.pk).state == "scheduled"
+    assert moves.depart(movement_id, user=crew["officer"]).status == "departed"
+    assert Case.objects.get(pk=other.pk).state == "in_transit"
 
 
-def test_a_move_is_not_scheduled_for_a_day_on_which_the_accepted_placement_no_longer_holds(
+def test_a_move_does_not_depart_on_a_day_on_which_the_accepted_placement_no_longer_holds(
     crew: dict[str, User], make_person: Callable[..., Person]
 ) -> None:
     """A Salvadoran felon aged 17 is accepted for reception; on his 18th birthday the rules would
-    place him in prison, which is not what El Salvador accepted."""
+    place him in prison, which is not what El Salvador accepted: a flight after his birthday is
+    refused and returns the case; a flight before it leaves."""
     today = timezone.localdate()
     birthday = today + dt.timedelta(days=10)
     born = birthday.replace(year=birthday.year - 18).isoformat()
@@ -179,10 +206,18 @@ def test_a_move_is_not_scheduled_for_a_day_on_which_the_accepted_placement_no_lo
         TO_ACCEPTED,
     )
     assert case.placement == "reception"
-    with pytest.raises(errors.Refused, match="would differ from what the receiving state accepted") as refused:
-        case_steps.schedule(case.pk, user=crew["officer"], on=birthday + dt.timedelta(days=1))
-    assert "placement" in str(refused.value) and Case.objects.get(pk=case.pk).state == "accepted"
-    assert case_steps.schedule(case.pk, user=crew["officer"], on=today + dt.timedelta(days=3)).state == "scheduled"
+    late_day = birthday + dt.timedelta(days=1)
+    late = flight(crew["officer"], on=late_day)
+    ready(moves.add_to_movement(late.pk, [case.pk], user=crew["officer"])[0], crew["officer"])
+    found = moves.validate_movement(late.pk, user=crew["officer"])
+    assert [p.code for p in found if p.code != "fitness"] == ["not_eligible"], found  # fitness: 11 days early
+    # On that day he is an adult felon: a prison placement, whose legal basis nobody recorded.
+    assert f"on {late_day}" in found[0].message and "placement/legal-basis" in found[0].message
+    moves.remove_from_movement(late.pk, case.pk, user=crew["officer"], reason="flight after his birthday")
+    soon = flight(crew["officer"], on=today + dt.timedelta(days=3))
+    ready(moves.add_to_movement(soon.pk, [case.pk], user=crew["officer"])[0], crew["officer"])
+    assert moves.validate_movement(soon.pk, user=crew["officer"]) == []
+    assert Case.objects.get(pk=case.pk).state == "scheduled"
 
 
 # --- 2. indistinguishable to the receiving state ----------------------------------------------------

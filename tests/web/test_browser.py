@@ -20,6 +20,7 @@ from accord.cases.models import Case, State
 from accord.cases.referral import minimum_record
 from accord.cases.services import open_case
 from accord.people.models import Person
+from tests.web import moving
 from tests.web.conftest import BASIS, PASSWORD
 
 pytestmark = [
@@ -544,7 +545,7 @@ def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
     for step, user in [("submit", "officer"), ("refer", "officer"), ("accept", "salvador"), ("schedule", "officer")]:
         if step == "refer":
             case_steps.approve(case.pk, user=reviewer2, reason="Third-country notice served", **BASIS)
-        case_steps.take_step(case.pk, step, user=users[user])
+        moving.take(case.pk, step, users[user])
     order = tmp_path / "stay-order.pdf"
     order.write_bytes(b"%PDF-1.4 stay of removal")
     browse.log_in("officer")
@@ -562,6 +563,7 @@ def test_filing_a_hold_with_its_document_pulls_the_case_off_its_move(
     browse.shoot("person-on-hold")
     stored = Case.objects.get(pk=case.pk)
     assert (stored.state, stored.held_from) == (State.ON_HOLD, State.SCHEDULED)
+    assert moving.entry_of(stored).status == "removed"  # off its flight at once
 
 
 def test_the_facility_records_a_release_and_the_place_goes_to_the_first_in_line(
@@ -583,7 +585,7 @@ def test_the_facility_records_a_release_and_the_place_goes_to_the_first_in_line(
     case_steps.accept(inside.pk, user=users["salvador"])
     case_steps.accept(waiting.pk, user=users["salvador"])  # CECOT is full: the waitlist
     for step, user in [("schedule", "officer"), ("depart", "officer"), ("hand_over", "salvador")]:
-        case_steps.take_step(inside.pk, step, user=users[user])
+        moving.via_movement(inside.pk, step, users[user])
     browse.log_in("salvador")
     page = browse.visit(f"/cases/{waiting.pk}/")
     expect(page.locator("dl.record").first).to_contain_text("waiting, waitlist position 1")

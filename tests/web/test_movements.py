@@ -16,13 +16,14 @@ from accord.audit.models import AuditEvent
 from accord.capacity.models import Reservation
 from accord.cases import policy
 from accord.cases import steps as case_steps
-from accord.cases.errors import CaseError, Refused
+from accord.cases.errors import CaseError, Refused, StepOptionError
 from accord.cases.models import Case
 from accord.holds.services import file_hold
 from accord.movements import selectors
 from accord.movements import services as moves
 from accord.movements.models import ManifestEntry, Movement
 from accord.people.models import Person
+from accord.people.services import update_person
 from tests.web.moving import accepted, entry_of, fill, flight, fly, ready
 
 
@@ -154,7 +155,7 @@ def test_a_hold_after_scheduling_takes_the_person_off_and_the_receiving_officer_
     assert Case.objects.get(pk=stays.pk).state == "in_transit"
 
 
-def test_a_hold_after_departure_keeps_the_person_on_the_frozen_manifest_flagged(
+def test_a_stopped_after_departure_keeps_the_person_on_the_frozen_manifest_flagged(
     crew: dict[str, User], make_person: Callable[..., Person]
 ) -> None:
     officer, salvador = crew["officer"], crew["salvador"]
@@ -164,7 +165,7 @@ def test_a_hold_after_departure_keeps_the_person_on_the_frozen_manifest_flagged(
     moves.depart(movement.pk, user=officer)
     file_hold(case.person, kind="stay_of_removal", reference="A-201-555-001", document=order(), user=officer)
     entry = entry_of(case)
-    assert entry.status == "on" and entry.hold_after_departure and entry.flagged
+    assert entry.status == "on" and entry.stopped_after_departure and entry.flagged
     moves.record_arrival(movement.pk, user=salvador)
     with pytest.raises(Refused, match="Do not receive AIRBORNE"):
         moves.hand_over(entry.pk, user=salvador, place="SAL", official="Lt. Duarte")
@@ -243,19 +244,66 @@ def test_who_sees_what_of_a_movement(crew: dict[str, User], make_person: Callabl
         moves.add_to_movement(movement.pk, [1], user=crew["salvador"])
 
 
-def test_a_case_on_a_movement_is_never_departed_or_handed_over_on_its_own(
+def test_no_case_is_scheduled_departed_or_handed_over_on_its_own(
     crew: dict[str, User], make_person: Callable[..., Person]
 ) -> None:
+    """Only a movement takes these steps, whether the case is on one or not: refused as such
+    before anything is read, and never offered."""
+    alone = accepted(make_person, crew, "ALONE")
+    for step, who in (("schedule", "officer"), ("depart", "officer"), ("hand_over", "salvador")):
+        with pytest.raises(StepOptionError, match=f"{step} is taken with a movement"):
+            case_steps.take_step(alone.pk, step, user=crew[who])
+    assert Case.objects.get(pk=alone.pk).state == "accepted"
+    assert "schedule" not in [t.step for t in policy.next_steps(alone, crew["officer"])]
     case = accepted(make_person, crew, "ONBOARD")
     movement = flight(crew["officer"])
     fill(movement, [case], crew["officer"])
-    with pytest.raises(Refused, match=f"on movement {movement.pk}"):
+    with pytest.raises(StepOptionError, match="depart is taken with a movement"):
         case_steps.take_step(case.pk, "depart", user=crew["officer"])
     assert Case.objects.get(pk=case.pk).state == "scheduled"
     moves.depart(movement.pk, user=crew["officer"])
-    with pytest.raises(Refused, match=f"on movement {movement.pk}"):
+    with pytest.raises(StepOptionError, match="hand_over is taken with a movement"):
         case_steps.take_step(case.pk, "hand_over", user=crew["salvador"])
     assert policy.next_steps(Case.objects.get(pk=case.pk), crew["salvador"]) == []  # not offered either
+
+
+def test_a_case_returned_while_on_a_planned_movement_is_taken_off_it(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    """A record change that voids the acceptance (through the workflow, here an edit) takes the
+    person off the planned manifest at once; the receiving officer sees "do not receive"."""
+    case = accepted(make_person, crew, "EDITED")
+    movement = flight(crew["officer"])
+    fill(movement, [case], crew["officer"])
+    update_person(case.person, {"family_name": "Renamed"}, user=crew["officer"], reason="court record")
+    entry = entry_of(case)
+    assert (entry.status, entry.removal_reason) == ("removed", "returned for review")
+    assert Case.objects.get(pk=case.pk).state == "approved"
+    seen = selectors.manifest(movement, crew["salvador"]).rows
+    assert [(r["person_id"], r["do_not_receive"]) for r in seen] == [("EDITED", True)]
+    with pytest.raises(Refused, match="empty movement cannot depart"):
+        moves.depart(movement.pk, user=crew["officer"])
+
+
+def test_a_withdrawn_case_leaves_the_manifest_and_one_returned_in_the_air_is_flagged_and_not_received(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    returned, withdrawn, fine = (accepted(make_person, crew, pid) for pid in ("BACK", "WITHDRAWN", "FINE"))
+    movement = flight(crew["officer"])
+    fill(movement, [returned, withdrawn, fine], crew["officer"])
+    case_steps.withdraw(withdrawn.pk, user=crew["officer"], reason="Removal order rescinded")
+    assert (entry_of(withdrawn).status, entry_of(withdrawn).removal_reason) == ("removed", "withdrawn")
+    moves.depart(movement.pk, user=crew["officer"])
+    update_person(returned.person, {"conviction": "none"}, user=crew["officer"], reason="conviction vacated")
+    assert Case.objects.get(pk=returned.pk).state == "blocked"  # returned in the air: no longer eligible
+    moves.record_arrival(movement.pk, user=crew["salvador"])
+    entry = entry_of(returned)
+    assert (entry.status, entry.stopped_after_departure, entry.flagged) == ("on", True, True)
+    with pytest.raises(Refused, match="Do not receive BACK"):
+        moves.hand_over(entry.pk, user=crew["salvador"], place="SAL", official="Lt. Duarte")
+    assert moves.not_handed_over(entry.pk, user=crew["salvador"], reason="returned_with_escort").flagged
+    moves.hand_over(entry_of(fine).pk, user=crew["salvador"], place="SAL", official="Lt. Duarte")
+    assert Case.objects.get(pk=fine.pk).state == "handed_over"
 
 
 def test_the_place_is_occupied_from_the_day_of_handover_at_the_destination(

@@ -16,6 +16,7 @@ officer reads one neutral sentence whatever the reason (8 C.F.R. §208.6).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -43,8 +45,11 @@ from accord.core.records import people_from_dicts, write_people
 from accord.core.workflow import REFERRED
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold
+from accord.movements import services as moves
+from accord.movements.models import ManifestEntry
 from accord.people.models import Person
 from tests.web.conftest import CLEAN, options_for
+from tests.web.moving import flight, take
 
 # --- the bars -----------------------------------------------------------------------------------
 
@@ -141,13 +146,15 @@ REACHED_BY = {"blocked": (), "approved": WALK[:2], "referred": WALK[:3], "accept
 
 # What each stage is tried with: (step, expected) in order. "rule": refused by the bar, naming it;
 # "state": refused because the case is not there yet (a jump ahead); "hidden": a case the
-# receiving state has not been sent is not even found.
+# receiving state has not been sent is not even found; "movement": a step only a movement takes
+# (schedule, depart, hand over), refused as such on one case whatever its state.
 ATTEMPTS: dict[str, list[tuple[str, str]]] = {
-    "blocked": [("submit", "state"), ("refer", "state"), ("schedule", "state"), ("accept", "hidden")],
-    "approved": [("refer", "rule"), ("schedule", "state"), ("depart", "state"), ("accept", "hidden")],
-    "referred": [("accept", "rule"), ("schedule", "state"), ("hand_over", "state"), ("close", "state")],
-    "accepted": [("schedule", "rule"), ("depart", "state"), ("hand_over", "state"), ("close", "state")],
+    "blocked": [("submit", "state"), ("refer", "state"), ("schedule", "movement"), ("accept", "hidden")],
+    "approved": [("refer", "rule"), ("schedule", "movement"), ("depart", "movement"), ("accept", "hidden")],
+    "referred": [("accept", "rule"), ("schedule", "movement"), ("hand_over", "movement"), ("close", "state")],
+    "accepted": [("schedule", "movement"), ("depart", "movement"), ("hand_over", "movement"), ("close", "state")],
 }
+VIA_MOVEMENT_WORDS = "is taken with a movement, never on one case"
 STAGES = list(ATTEMPTS)
 
 
@@ -206,6 +213,9 @@ class Cli:
         text = " ".join(result.output.split())  # Rich wraps long lines
         if result.exit_code == 0:
             return Answer("done", text, text)
+        if result.exit_code == 2:  # a usage error (a step never taken on one case), in Rich's box
+            text = " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())
+            return Answer("refused", text, text)
         assert result.exit_code == 1, text
         return Answer("hidden" if f"no case {case_id}" in text else "refused", text, text)
 
@@ -232,6 +242,8 @@ class Api:
             return Answer("done", "", response.text)
         if response.status_code == 404:
             return Answer("hidden", response.json()["message"], response.text)
+        if response.status_code == 422:  # bad input: a step never taken on one case
+            return Answer("refused", response.json()["message"], response.text)
         assert response.status_code == 409, response.text
         body = response.json()
         return Answer("refused", body["message"], response.text, body["rules"])
@@ -260,7 +272,7 @@ def cli(tokens: dict[str, str]) -> Cli:
 def walk(case_id: int, staff: dict[str, User], steps: tuple[str, ...]) -> Case:
     case = Case.objects.get(pk=case_id)
     for step in steps:
-        case = case_steps.take_step(case_id, step, user=staff[ACTOR[step]], reason="checked", **options_for(step)).case
+        case = take(case_id, step, staff[ACTOR[step]], **options_for(step))
     return case
 
 
@@ -331,6 +343,9 @@ def check_refused(answer: Answer, expected: str, bar: Bar, who: str, case_id: in
             assert answer.message == f"no case {case_id} that you may see"
         return
     assert answer.outcome == "refused"
+    if expected == "movement":
+        assert VIA_MOVEMENT_WORDS in answer.message, answer.message
+        return
     returned = who == "salvador" and Case.objects.get(pk=case_id).state not in REFERRED
     if expected == "state":
         assert (RETURNED_WORDS if returned else "Cannot") in answer.message, answer.message
@@ -625,11 +640,17 @@ def actions_refused_to_the_admin(case: Case, staff: dict[str, User]) -> bool:
         before = snapshot(case.pk)
         try:
             case_steps.take_step(case.pk, step, user=staff["admin"], reason="as administrator")
-        except errors.Refused as err:
-            assert "may not" in str(err), err
+        except errors.CaseError as err:
+            assert "may not" in str(err) or VIA_MOVEMENT_WORDS in str(err), err
         else:
             return False
         assert snapshot(case.pk) == before
+    # Nor may the administrator put the case on a movement (which would schedule it).
+    movement = flight(staff["officer"])
+    before = snapshot(case.pk)
+    with pytest.raises(PermissionDenied):
+        moves.add_to_movement(movement.pk, [case.pk], user=staff["admin"])
+    assert snapshot(case.pk) == before and not ManifestEntry.objects.filter(case=case).exists()
     return True
 
 

@@ -27,9 +27,11 @@ from accord.cases.services import open_case, screen_person
 from accord.facilities.models import Facility
 from accord.holds.models import LegalHold
 from accord.holds.services import file_hold, lift_hold
+from accord.movements import services as moves
 from accord.people.models import Person
 from accord.people.services import update_person
 from tests.web.conftest import options_for, use_up_quota
+from tests.web.moving import entry_of, take
 
 # A Venezuelan felon: El Salvador's agreement places him in CECOT (a prison place is reserved).
 FELON = {"nationalities": "VE", "conviction": "felony"}
@@ -55,7 +57,7 @@ def walk(case: Case, crew: dict[str, User], *steps: str) -> Case:
         "close": "officer",
     }
     for step in steps:
-        case = case_steps.take_step(case.pk, step, user=crew[actor[step]], reason="tested", **options_for(step)).case
+        case = take(case.pk, step, crew[actor[step]], **options_for(step))
     return case
 
 
@@ -224,8 +226,9 @@ def test_a_hold_stops_every_open_case_and_lifting_it_restarts_screening(
     assert "us/legal-hold" in held.failing_rules.split(";")  # its page says what holds it
     assert live_reservation(scheduled.pk) is None
     assert Person.objects.get(pk=person.pk).legal_hold is True
-    with pytest.raises(CaseError):
-        case_steps.depart(scheduled.pk, user=crew["officer"])
+    assert entry_of(held).status == "removed"  # off its flight, which cannot leave with nobody
+    with pytest.raises(CaseError, match="empty movement cannot depart"):
+        moves.depart(entry_of(held).movement_id, user=crew["officer"])
     with pytest.raises(Exception, match="may not lift"):
         lift_hold(hold, user=crew["officer"], reason="order vacated")
     lift_hold(hold, user=crew["reviewer"], reason="Stay vacated on 2025-05-01")

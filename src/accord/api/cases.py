@@ -182,7 +182,7 @@ def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
     200 with the case still ``referred`` and a ``reservation.waitlist_position``."""
     user = caller(request)
     get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
-    options: dict[str, Any] = {"on": body.on, "basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
+    options: dict[str, Any] = {"basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
     done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
     # The case as the step saved it, its person and reservation with it: nothing to read again,
     # but the caller must still be one who may see it now (``selectors.visible_cases``).

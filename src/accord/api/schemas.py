@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from accord.core.workflow import Step
+from accord.core.workflow import VIA_MOVEMENT, VIA_MOVEMENT_ONLY, CaseStep
 
 
 def _no_nul(value: str) -> str:
@@ -189,10 +189,21 @@ class CaseDetailOut(CaseOut):
     state_reason: str
 
 
+def _not_via_movement(value: object) -> object:
+    """A step only a movement takes is refused saying so, not as an unknown name."""
+    if isinstance(value, str) and value in VIA_MOVEMENT:
+        raise PydanticCustomError("via_movement", VIA_MOVEMENT_ONLY.format(step=value))
+    return value
+
+
 class StepIn(Schema):
-    step: Step = Field(description="The step to take; GET the case's steps for those you may take now.")
+    model_config = ConfigDict(extra="forbid")  # an option no step takes (a move date, say) is named, not ignored
+
+    step: Annotated[CaseStep, BeforeValidator(_not_via_movement)] = Field(
+        description="The step to take; GET the case's steps for those you may take now. Scheduling, departure "
+        "and handover are taken with a movement (/api/v1/movements), never on one case."
+    )
     reason: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul)] = ""
-    on: dt.date | None = Field(None, description='The move date, for "schedule".')
     basis_kind: Text = Field(
         "",
         description='For "approve" of a prison placement abroad: the receiving state\'s legal basis to detain '

@@ -22,10 +22,10 @@ from accord.accounts.permissions import Can, can
 from accord.capacity.selectors import occupies_place
 from accord.cases.models import REFERRED_STATES, Case, Participation
 from accord.core.workflow import (
-    ON_A_MOVEMENT,
     RETURNED,
     RETURNED_NOTICE,
     VIA_MOVEMENT,
+    VIA_MOVEMENT_ONLY,
     Step,
     Transition,
     seen_by_receiving_state,
@@ -102,6 +102,8 @@ def step_refusal(user: User, case: Case, chosen: Transition) -> str | None:
     not see at all is the caller's business (it is not found, not refused)."""
     if refusal := role_refusal(user, chosen):
         return refusal
+    if chosen.step in VIA_MOVEMENT:
+        return VIA_MOVEMENT_ONLY.format(step=chosen.step.value)
     if seen_state(user, case) == RETURNED:
         return RETURNED_NOTICE.format(case=case.pk)  # never which of the sending side's states
     if case.state not in chosen.sources:
@@ -109,18 +111,9 @@ def step_refusal(user: User, case: Case, chosen: Transition) -> str | None:
         return f"Cannot {chosen.label.lower()}: the case is {case.get_state_display()}, not {allowed}"
     if chosen.step == Step.APPROVE and took_part(case, user):
         return FOUR_EYES
-    if chosen.step in VIA_MOVEMENT and (movement := open_movement_of(case)) is not None:
-        return ON_A_MOVEMENT.format(case=case.pk, movement=movement)
     if chosen.step == Step.RELEASE and not occupies_place(case.pk):
         return f"Nothing to release: case {case.pk} holds no occupied place"
     return None
-
-
-def open_movement_of(case: Case) -> int | None:
-    """The movement whose open manifest the case is on, if any (read through the manifest's
-    relation, so the cases app does not depend on the movements app above it)."""
-    found: int | None = case.manifest_entries.filter(status="on").values_list("movement_id", flat=True).first()
-    return found
 
 
 def next_steps(case: Case, user: User) -> list[Transition]:

@@ -15,6 +15,7 @@ from accord.cases.errors import Refused, Returned
 from accord.cases.models import Case, State
 from accord.cases.redaction import refusal_rows
 from accord.cases.services import screen_person
+from accord.cases.signals import move_stopped
 from accord.cases.standing import Verdict, verdict
 from accord.cases.waitlist import give_back_place
 from accord.core.screening import Explanation
@@ -26,6 +27,9 @@ def return_case(case: Case, found: Verdict, actor: User | None, reason: str) -> 
     """Take the case back to the sending state's side, its place given back (inside the caller's
     transaction, with the person and the case locked). The receiving state sees only ``returned``."""
     give_back_place(case, actor, reason)
+    move_stopped.send(
+        Case, case=case, actor=actor, reason=reason, why="returned for review"
+    )  # off a planned manifest, or flagged
     return take_back(case, found, actor, reason)
 
 

@@ -11,6 +11,9 @@ malformed one) raises ``StepOptionError`` before anything is read.
 When the step's screening shows that the case no longer stands (``standing.verdict``), its
 transaction is rolled back, the case is returned in one of its own, and the step is refused with
 ``Returned``: what was accepted is what moves, and nothing else does.
+
+Scheduling, departure and handover are not steps of one case: a movement takes them for every
+person on its validated manifest (``accord.movements.services``, ``core.workflow.VIA_MOVEMENT``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from accord.accounts.models import Role, User
 from accord.capacity import services as places
@@ -34,21 +36,19 @@ from accord.cases.changes import apply_screening, finish, lock, note_part, scree
 from accord.cases.errors import CaseError, Refused, StepOptionError
 from accord.cases.models import Case, LegalBasis, State
 from accord.cases.redaction import refusal_rows
-from accord.cases.referral import minimum_record, referral_changes
+from accord.cases.referral import minimum_record
 from accord.cases.retry import retry_when_busy
-from accord.cases.returns import return_after_refusal, summary
+from accord.cases.returns import return_after_refusal
 from accord.cases.services import screen_person
-from accord.cases.standing import barring_rules, review_points, unanswered, verdict
+from accord.cases.signals import move_stopped
+from accord.cases.standing import review_points, verdict
 from accord.cases.waitlist import claim, fill_from_waitlist, give_back_place
 from accord.core.screening import Explanation
-from accord.core.workflow import Step, Transition, transition
+from accord.core.workflow import VIA_MOVEMENT, VIA_MOVEMENT_ONLY, Step, Transition, transition
 
 LEGAL_BASIS = "placement/legal-basis"
 # The options each step takes, beyond its reason (the form, API body or command line may give no other).
-STEP_OPTIONS: dict[Step, frozenset[str]] = {
-    Step.APPROVE: frozenset({"basis_kind", "basis_reference"}),
-    Step.SCHEDULE: frozenset({"on"}),
-}
+STEP_OPTIONS: dict[Step, frozenset[str]] = {Step.APPROVE: frozenset({"basis_kind", "basis_reference"})}
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ def take_step(
         chosen = transition(step)
     except ValueError as err:
         raise StepOptionError("step", str(err)) from None
+    if chosen.step in VIA_MOVEMENT:
+        raise StepOptionError("step", VIA_MOVEMENT_ONLY.format(step=chosen.step.value))
     given = {name: value for name, value in options.items() if value not in (None, "")}
     for name in sorted(set(given) - STEP_OPTIONS.get(chosen.step, frozenset())):
         raise StepOptionError(name, f"the {chosen.step.value} step takes no option {name!r}")
@@ -124,8 +126,6 @@ def _step(step: Step) -> Callable[[StepBody], StepRunner]:
     def decorate(body: StepBody) -> StepRunner:
         @functools.wraps(body)
         def run(case_id: int, *, user: User, reason: str = "", day: dt.date | None = None, **options: Any) -> Case:
-            if check := OPTION_CHECKS.get(step):
-                check(day or timezone.localdate(), **options)
             screener = None if step == Step.APPROVE else user
             ahead_rounds = settings.ACCORD_STEP_SCREENING_ROUNDS if chosen.rescreens else 0
             for round_ in range(ahead_rounds + 1):
@@ -193,11 +193,6 @@ def approve(
     return finish(case, Step.APPROVE, user, reason)
 
 
-def _check_move_day(today: dt.date, on: dt.date | None = None, **_: Any) -> None:
-    if on is not None and on < today:
-        raise StepOptionError("on", f"the move cannot be scheduled in the past ({on} is before {today})")
-
-
 def _legal_basis(kind: str, reference: str) -> dict[str, str]:
     """The receiving state's ground to detain, as the approver names it; refused when missing."""
     reference = reference.strip()
@@ -238,30 +233,6 @@ def reject(case: Case, user: User, reason: str, day: dt.date | None, screening: 
     return finish(case, Step.REJECT, user, reason)
 
 
-@_step(Step.SCHEDULE)
-def schedule(
-    case: Case, user: User, reason: str, day: dt.date | None, screening: Explanation, on: dt.date | None = None
-) -> Case:
-    """Schedule the move for ``on`` (default: the screening day). The person must be eligible on
-    both days, and on the move day still the person, placement and facility that were accepted."""
-    move_day = on or screening.date
-    if move_day != screening.date:
-        _refuse_on_move_day(case, screen_person(case.person, case.agreement_id, move_day), user)
-    case.scheduled_for = move_day
-    return finish(case, Step.SCHEDULE, user, reason)
-
-
-@_step(Step.DEPART)
-def depart(case: Case, user: User, reason: str, day: dt.date | None, screening: Explanation) -> Case:
-    return finish(case, Step.DEPART, user, reason)
-
-
-@_step(Step.HAND_OVER)
-def hand_over(case: Case, user: User, reason: str, day: dt.date | None, screening: Explanation) -> Case:
-    places.occupy(case.pk, actor=user)
-    return finish(case, Step.HAND_OVER, user, reason)
-
-
 @_step(Step.CLOSE)
 def close(case: Case, user: User, reason: str, day: dt.date | None, screening: None) -> Case:
     return finish(case, Step.CLOSE, user, reason)
@@ -282,6 +253,9 @@ def release(case: Case, user: User, reason: str, day: dt.date | None, screening:
 @_step(Step.WITHDRAW)
 def withdraw(case: Case, user: User, reason: str, day: dt.date | None, screening: None) -> Case:
     give_back_place(case, user, reason)
+    move_stopped.send(
+        Case, case=case, actor=user, reason=reason, why="withdrawn"
+    )  # a scheduled case leaves its manifest
     case.held_from = ""
     return finish(case, Step.WITHDRAW, user, reason)
 
@@ -295,9 +269,6 @@ def rescreen(case: Case, user: User, reason: str, day: dt.date | None, screening
     return finish(case, Step.RESCREEN, user, reason, target=target)
 
 
-# Options checked before anything is read (bad input is refused as such, never as a conflict).
-OPTION_CHECKS: dict[Step, Callable[..., None]] = {Step.SCHEDULE: _check_move_day}
-
 STEPS: dict[Step, StepRunner] = {
     run.step: run
     for run in (
@@ -307,9 +278,6 @@ STEPS: dict[Step, StepRunner] = {
         refer,
         accept,
         reject,
-        schedule,
-        depart,
-        hand_over,
         close,
         release,
         withdraw,
@@ -350,23 +318,3 @@ def _screen_or_return(
     if verdict(case, result, referring=referring) is not None:
         raise _MustReturn
     return result
-
-
-def _refuse_on_move_day(case: Case, result: Explanation, user: User) -> None:
-    """A move scheduled for a later day: refused (nothing changes; the case stands today) when on
-    that day the person would be barred, meet a review point nobody answered, or no longer be the
-    person, placement and facility the receiving state accepted (a 17-year-old turning 18, say)."""
-    if result.outcome == "barred":
-        rows = refusal_rows(result, user, set(barring_rules(result)))
-        raise Refused(f"Refused: the person would be barred on {result.date}: " + summary(rows), rows)
-    changed = referral_changes(case, placement=result.reported_placement or "", clause_id=result.clause_id or "")
-    if changed:
-        raise Refused(
-            f"Refused: on {result.date} the record would differ from what the receiving state accepted "
-            f"({', '.join(changed)}); schedule an earlier day, or refer the case again on that day"
-        )
-    if new := unanswered(case, result):
-        rows = refusal_rows(result, user, new)
-        raise Refused(
-            f"Refused: review points on {result.date} that no legal reviewer answered: " + summary(rows), rows
-        )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -135,12 +134,6 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
     options: dict[str, Any] = {}
     if step == "approve":
         options = {k: request.POST.get(k, "") for k in ("basis_kind", "basis_reference")}
-    if step == "schedule" and request.POST.get("on"):
-        try:
-            options["on"] = dt.date.fromisoformat(request.POST["on"])
-        except ValueError:
-            messages.error(request, f"Move date: {request.POST['on']!r} is not a date (YYYY-MM-DD)")
-            return redirect("case", case_id=case.pk)
     try:
         done = take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), **options)
     except CaseError as err:  # a refusal names the rules, their reasons and citations (to those who may read them)

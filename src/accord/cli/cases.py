@@ -9,23 +9,34 @@ import typer
 from rich.markup import escape
 
 from accord.cli.common import BUSY_EXIT, TokenOption, app, console, django_setup, errors, fail, say, signed_in
-from accord.core.workflow import Step
-
-# The exit code of a step the database was too busy to take (nothing changed; run it again).
+from accord.core.workflow import VIA_MOVEMENT, VIA_MOVEMENT_ONLY, CaseStep
 
 case_app = typer.Typer(help="Move cases through the workflow, signed in with your token.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 
 
+def _case_step(value: str) -> str:
+    """A step a case takes on its own; a step only a movement takes is refused saying so (exit 2)."""
+    if value.lower() in VIA_MOVEMENT:
+        raise typer.BadParameter(VIA_MOVEMENT_ONLY.format(step=value.lower()))
+    try:
+        return CaseStep(value.lower()).value
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a step; one of {', '.join(CaseStep)}") from None
+
+
 @case_app.command("step")
 def case_step(
     case_id: Annotated[int, typer.Argument(help="The case number.")],
-    step: Annotated[Step, typer.Argument(help="The step to take.", case_sensitive=False)],
+    step: Annotated[
+        str,
+        typer.Argument(
+            help=f"The step to take: {', '.join(CaseStep)} (scheduling, departure and handover: accord movement …).",
+            callback=_case_step,
+        ),
+    ],
     token: TokenOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (required for some steps).")] = "",
-    on: Annotated[
-        dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="Move date, for schedule.")
-    ] = None,
     basis_kind: Annotated[
         str,
         typer.Option(
@@ -44,7 +55,6 @@ def case_step(
 
     user = signed_in(token)
     options: dict[str, Any] = {
-        "on": on.date() if on else None,
         "basis_kind": basis_kind,
         "basis_reference": basis_reference,
     }

@@ -75,6 +75,11 @@ class Decision:
     rules: tuple[str, ...]
 
 
+# Problems that mean the case itself no longer stands (decision 0005: what was accepted is what
+# moves): departure refused on them returns the case to the sending state, off the manifest.
+NO_LONGER_STANDS = frozenset({"not_eligible", "record_changed"})
+
+
 @dataclass(frozen=True)
 class Problem:
     code: str

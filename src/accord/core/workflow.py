@@ -211,13 +211,36 @@ TRANSITIONS: dict[Step, Transition] = {
 }
 
 
-# Steps a movement takes for every case on its manifest (issue #12, ``accord.movements``): putting
-# a case on a movement schedules it, its departure sends it in transit, a handover recorded person
-# by person hands it over. A case on a movement's open manifest never takes them one by one.
+# Steps only a movement takes (issue #12, ``accord.movements``): putting a case on a movement
+# schedules it, its departure (refused until the whole manifest validates) sends it in transit, a
+# handover recorded person by person hands it over. No case takes them on its own, by any path
+# (page, API, CLI, demo): what moves is a validated manifest, never one case's step.
 VIA_MOVEMENT = frozenset({Step.SCHEDULE, Step.DEPART, Step.HAND_OVER})
-ON_A_MOVEMENT = (
-    "Case {case} is on movement {movement}: it is scheduled, departs and is handed over with the movement "
-    "(accord movement …, /api/v1/movements)"
+
+
+class CaseStep(StrEnum):
+    """The steps a user takes on one case by itself: every ``Step`` but those of ``VIA_MOVEMENT``
+    (the API's step field, so that the OpenAPI document lists exactly these)."""
+
+    SUBMIT = Step.SUBMIT.value
+    SEND_BACK = Step.SEND_BACK.value
+    APPROVE = Step.APPROVE.value
+    REFER = Step.REFER.value
+    ACCEPT = Step.ACCEPT.value
+    REJECT = Step.REJECT.value
+    CLOSE = Step.CLOSE.value
+    RELEASE = Step.RELEASE.value
+    WITHDRAW = Step.WITHDRAW.value
+    RESCREEN = Step.RESCREEN.value
+
+
+if {*CaseStep} != {*Step} - VIA_MOVEMENT:  # a new step must be placed on one side or the other
+    raise AssertionError("CaseStep must list every Step not taken via a movement")
+
+VIA_MOVEMENT_ONLY = (
+    "{step} is taken with a movement, never on one case: put the accepted case on a movement, which "
+    "schedules it; the movement departs once its manifest validates; the receiving officer hands "
+    "over each person (pages under /movements/, /api/v1/movements, accord movement …)"
 )
 
 

@@ -86,7 +86,7 @@ class ManifestEntry(models.Model):
     removal_reason = models.CharField(max_length=1000, blank=True, default="")
     removed_at = models.DateTimeField(null=True, blank=True)
     # A hold filed after departure: the person stays on the frozen manifest, flagged (do not receive).
-    hold_after_departure = models.BooleanField(default=False)
+    stopped_after_departure = models.BooleanField(default=False)
     # Travel readiness, recorded through use cases (audited) before departure.
     travel_document = models.CharField(max_length=16, choices=Document.choices, blank=True, default="")
     travel_document_state = models.CharField(max_length=2, blank=True, default="")
@@ -117,5 +117,5 @@ class ManifestEntry(models.Model):
     def flagged(self) -> bool:
         """Waiting for someone's act: not handed over and not resolved, or held after departure."""
         return (self.status == self.Status.NOT_HANDED_OVER and not self.resolved) or (
-            self.hold_after_departure and self.status == self.Status.ON
+            self.stopped_after_departure and self.status == self.Status.ON
         )

@@ -89,7 +89,7 @@ def manifest(movement: Movement, user: User, *, checks: bool = True) -> Manifest
                 "status": e.status,
                 "status_label": str(e.get_status_display()),
                 "removed_on": e.removed_at.date().isoformat() if e.removed_at else None,
-                "do_not_receive": e.status == ManifestEntry.Status.REMOVED or e.hold_after_departure,
+                "do_not_receive": e.status == ManifestEntry.Status.REMOVED or e.stopped_after_departure,
                 "travel_document": e.travel_document,
                 "fit_to_travel_on": e.fit_to_travel_on.isoformat() if e.fit_to_travel_on else None,
                 "handed_over_at": e.handed_over_at.isoformat() if e.handed_over_at else None,

@@ -27,14 +27,17 @@ from accord.audit.services import record
 from accord.capacity import services as places
 from accord.capacity.models import Reservation
 from accord.capacity.selectors import current_usage
-from accord.cases.changes import finish, lock
-from accord.cases.errors import CaseError, Refused
+from accord.cases.changes import apply_screening, finish, lock
+from accord.cases.errors import CaseError, Refused, Returned
 from accord.cases.models import Case, State
 from accord.cases.referral import facility_code, referral_changes
 from accord.cases.retry import retry_when_busy
+from accord.cases.returns import return_case, review_case
+from accord.cases.services import screen_person
+from accord.cases.standing import verdict
 from accord.core import movements as core
 from accord.core.screening import RULE_SEPARATOR, default_dataset, screen_population
-from accord.core.workflow import Step
+from accord.core.workflow import NOT_YET_MOVED, RETURNED, Step
 from accord.movements import policy
 from accord.movements.models import ManifestEntry, Movement
 from accord.people.records import people_frame
@@ -142,14 +145,21 @@ def edit_movement(movement_id: int, *, user: User, reason: str = "", **changes: 
         for name, value in _checked({**current, **changes}).items():
             setattr(movement, name, value)
         movement.save()
-        if "planned_departure" in changes or "departure_tz" in changes:
-            day = departure_day(movement)
-            Case.objects.filter(manifest_entries__movement=movement, manifest_entries__status="on").update(
-                scheduled_for=day
-            )
         record(
             user, "movement.edit", "movement", str(movement.pk), before=before, after=snapshot(movement), reason=reason
         )
+        day = departure_day(movement)
+        for case_id in _open_entries(movement).values_list("case_id", flat=True):
+            case = lock(case_id)  # the move day follows the flight, each change in the case's own history
+            if case.scheduled_for != day:
+                case.scheduled_for = day
+                finish(
+                    case,
+                    "reschedule",
+                    user,
+                    reason or f"movement {movement.pk} now leaves on {day}",
+                    target=State.SCHEDULED,
+                )
     return movement
 
 
@@ -303,7 +313,9 @@ def problems(movement: Movement) -> list[core.Problem]:
 @retry_when_busy
 def depart(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Movement:
     """Record departure: refused while any problem exists (naming them); the manifest is frozen
-    and every case on it is in transit."""
+    and every case on it is in transit. A refusal that finds a case no longer standing (barred,
+    review points nobody answered, a record changed since acceptance) returns that case to the
+    sending state, off the manifest, in a transaction of its own."""
     require(user, Can.MANAGE_MOVEMENTS)
     with transaction.atomic():
         movement = _lock(movement_id)
@@ -313,15 +325,34 @@ def depart(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Mo
             raise Refused(_("an empty movement cannot depart"))
         cases = [lock(case_id) for case_id in entry_ids]  # the people, then their cases
         found = problems(movement)
-        if found:
-            raise Refused(_("The movement cannot depart: ") + describe(found))
-        for case in cases:
-            finish(case, Step.DEPART, user, f"movement {movement.pk} departed")
-        before = snapshot(movement)
-        movement.status, movement.actual_departure = Movement.Status.DEPARTED, _aware(at or timezone.now(), "at")
-        movement.save()
-        record(user, "movement.depart", "movement", str(movement.pk), before=before, after=snapshot(movement))
-    return movement
+        if not found:
+            for case in cases:
+                finish(case, Step.DEPART, user, f"movement {movement.pk} departed")
+            before = snapshot(movement)
+            movement.status, movement.actual_departure = Movement.Status.DEPARTED, _aware(at or timezone.now(), "at")
+            movement.save()
+            record(user, "movement.depart", "movement", str(movement.pk), before=before, after=snapshot(movement))
+            return movement
+    refusal = _("The movement cannot depart: ") + describe(found)
+    if returned := _return_no_longer_standing(found, user, movement_id):
+        refusal += " " + _("Returned to the sending state for review, off the manifest: ") + ", ".join(returned)
+    raise Refused(refusal)
+
+
+def _return_no_longer_standing(found: list[core.Problem], user: User, movement_id: int) -> list[str]:
+    """The people whose case the refused departure found no longer standing, returned (each screened
+    again under its locks: anything may have changed since the departure's transaction)."""
+    case_ids = sorted({p.case_id for p in found if p.code in core.NO_LONGER_STANDS and p.case_id is not None})
+    returned = []
+    with transaction.atomic():
+        for case_id in case_ids:
+            case = lock(case_id)
+            if case.state not in NOT_YET_MOVED:
+                continue
+            reason = f"found when {user.username} tried to depart movement {movement_id}"
+            if review_case(case, actor=None, reason=reason) is not None:
+                returned.append(case.person.person_id)
+    return returned
 
 
 # --- arrival and handover -------------------------------------------------------------------------
@@ -344,7 +375,10 @@ def record_arrival(movement_id: int, *, user: User, at: dt.datetime | None = Non
 @retry_when_busy
 def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.datetime | None = None) -> ManifestEntry:
     """One person handed over: when, where and to whom; the case is handed over and its place
-    goes from held to occupied."""
+    goes from held to occupied. The person is screened once more on the day of handover: a case
+    that no longer stands (a bar, a review point nobody answered, a record changed behind the
+    workflow's back) is returned to the sending state then and there, the place given back and
+    the entry flagged, and the handover is refused: what was accepted is what is received."""
     require(user, Can.RECEIVE_MOVEMENTS)
     if not place.strip() or len(place) > 200:
         raise MovementError(_("where the person was handed over (1 to 200 characters)"), "place")
@@ -354,20 +388,37 @@ def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.da
     with transaction.atomic():
         entry = _arrived_entry(entry_id, user)
         case = lock(entry.case_id)
-        if entry.hold_after_departure or case.state != State.IN_TRANSIT:
-            raise Refused(
-                f"Do not receive {entry.person.person_id}: removed from the movement, returned to the sending "
-                "state for review. Record the person as not handed over (returned with the escort)."
-            )
-        before = entry_snapshot(entry)
-        # The occupancy (and the fee per person-day) starts on the day of handover where it happened.
-        places.occupy(case.pk, actor=user, day=when.astimezone(zoneinfo.ZoneInfo(entry.movement.arrival_tz)).date())
-        finish(case, Step.HAND_OVER, user, f"handed over from movement {entry.movement_id}")
-        entry.status, entry.handed_over_at = ManifestEntry.Status.HANDED_OVER, when
-        entry.handover_place, entry.receiving_official = place.strip(), official.strip()
-        entry.save()
-        record(user, "manifest.hand_over", "manifest_entry", str(entry.pk), before=before, after=entry_snapshot(entry))
+        if entry.stopped_after_departure or case.state != State.IN_TRANSIT:
+            raise Refused(_do_not_receive(entry))
+        day = when.astimezone(zoneinfo.ZoneInfo(entry.movement.arrival_tz)).date()
+        found = verdict(case, apply_screening(case, screen_person(case.person, case.agreement_id, day)))
+        if found is not None:  # committed on leaving the block; the refusal follows
+            return_case(case, found, None, f"found at handover by {user.username} from movement {entry.movement_id}")
+        else:
+            _hand_over(entry, case, user, when, day, place.strip(), official.strip())
+    if found is not None:  # the receiving officer is told only not to receive (8 C.F.R. §208.6)
+        raise Returned(_do_not_receive(entry), case_id=case.pk, state=RETURNED)
     return entry
+
+
+def _hand_over(
+    entry: ManifestEntry, case: Case, user: User, when: dt.datetime, day: dt.date, place: str, official: str
+) -> None:
+    before = entry_snapshot(entry)
+    # The occupancy (and the fee per person-day) starts on the day of handover where it happened.
+    places.occupy(case.pk, actor=user, day=day)
+    finish(case, Step.HAND_OVER, user, f"handed over from movement {entry.movement_id}")
+    entry.status, entry.handed_over_at = ManifestEntry.Status.HANDED_OVER, when
+    entry.handover_place, entry.receiving_official = place, official
+    entry.save()
+    record(user, "manifest.hand_over", "manifest_entry", str(entry.pk), before=before, after=entry_snapshot(entry))
+
+
+def _do_not_receive(entry: ManifestEntry) -> str:
+    return (
+        f"Do not receive {entry.person.person_id}: removed from the movement, returned to the sending "
+        "state for review. Record the person as not handed over (returned with the escort)."
+    )
 
 
 @retry_when_busy
@@ -434,28 +485,39 @@ def complete(movement: Movement) -> bool:
     )
 
 
-# --- the hold hook ---------------------------------------------------------------------------------
+# --- when a case stops moving ---------------------------------------------------------------------
 
 
-def stop_for_hold(case: Case, *, actor: User | None, reason: str) -> None:
-    """A hold filed on a case's person (inside ``holds.services.file_hold``, person and case
-    locked). Before departure the person is taken off the manifest at once (the hold's code gives
-    the place back); the receiving officer sees "removed from the movement — do not receive".
-    After departure the manifest is frozen: the person stays on it, flagged, and cannot be
-    handed over; the receiving officer records them as not handed over."""
+def stop_moving(case: Case, *, actor: User | None, reason: str, why: str) -> None:
+    """A case stops moving: a hold on its person (``holds.services.file_hold``), or its return or
+    withdrawal (``cases.signals.move_stopped``); the person and the case are locked. Before
+    departure the person is taken off the manifest at once (the caller gives the place back); the
+    receiving officer sees "removed from the movement — do not receive", never ``why``. After
+    departure the manifest is frozen: the person stays on it, flagged, and cannot be handed over;
+    the receiving officer records them as not handed over."""
     for entry in ManifestEntry.objects.select_for_update().select_related("movement").filter(case=case, status="on"):
         before = entry_snapshot(entry)
         if entry.movement.status == Movement.Status.PLANNED:
-            entry.status, entry.removed_at = ManifestEntry.Status.REMOVED, timezone.now()
-            entry.removal_reason = "legal hold"  # the receiving side is never told which kind
+            entry.status, entry.removed_at, entry.removal_reason = ManifestEntry.Status.REMOVED, timezone.now(), why
             action = "manifest.remove"
         else:
-            entry.hold_after_departure = True
-            action = "manifest.flag_hold"
+            entry.stopped_after_departure = True
+            action = "manifest.flag_stopped"
         entry.save()
         record(
             actor, action, "manifest_entry", str(entry.pk), before=before, after=entry_snapshot(entry), reason=reason
         )
+
+
+def stop_for_hold(case: Case, *, actor: User | None, reason: str) -> None:
+    stop_moving(case, actor=actor, reason=reason, why="legal hold")  # never which kind of hold
+
+
+def stop_moving_on_signal(
+    sender: object, *, case: Case, actor: User | None, reason: str, why: str, **_: object
+) -> None:
+    """``cases.signals.move_stopped``: a case returned (a bar, review points, a changed record) or withdrawn."""
+    stop_moving(case, actor=actor, reason=reason, why=why)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -498,7 +560,7 @@ def entry_snapshot(entry: ManifestEntry) -> dict[str, object]:
         "movement": entry.movement_id,
         "case": entry.case_id,
         "status": entry.status,
-        "hold_after_departure": entry.hold_after_departure,
+        "stopped_after_departure": entry.stopped_after_departure,
         "travel_document": f"{entry.travel_document} {entry.travel_document_state} {entry.travel_document_reference}".strip(),
         "fit_to_travel_on": str(entry.fit_to_travel_on) if entry.fit_to_travel_on else None,
         "handed_over_at": entry.handed_over_at.isoformat() if entry.handed_over_at else None,
