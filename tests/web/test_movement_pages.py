@@ -20,8 +20,11 @@ from django.utils import timezone
 from django.utils.translation import trans_real
 
 from accord.accounts.models import Role, User
+from accord.audit.models import AuditEvent
+from accord.audit.selectors import history
 from accord.cases.models import Case
 from accord.holds.services import file_hold
+from accord.movements import services as moves
 from accord.movements.models import ManifestEntry, Movement
 from accord.people.models import Person
 from tests.web.conftest import PASSWORD
@@ -206,3 +209,51 @@ def test_the_movement_pages_have_their_spanish() -> None:
     po = Path(__file__).resolve().parents[2] / "src/accord/movements/locale/es/LC_MESSAGES/django.po"
     untranslated = re.findall(r'msgid "(.+)"\nmsgstr ""\n', po.read_text(encoding="utf-8"))
     assert not untranslated
+
+
+def test_a_planned_movement_is_edited_from_its_page_with_a_reason_and_never_after_departure(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = accepted(make_person, crew, "ED1")
+    movement = flight(crew["officer"])
+    ready(moves.add_to_movement(movement.pk, [case.pk], user=crew["officer"])[0], crew["officer"])
+    officer = client("officer")
+    page = text_of(officer.get(f"/movements/{movement.pk}/"))
+    assert f'href="/movements/{movement.pk}/edit/"' in page
+    form_page = text_of(officer.get(f"/movements/{movement.pk}/edit/"))
+    assert 'value="09:30' not in form_page and "T09:30" in form_page  # the local time where it leaves
+    later = timezone.localdate() + dt.timedelta(days=2)
+    values = {
+        "kind": "charter",
+        "carrier": "GlobalX",
+        "flight_number": "GXA 6402",
+        "origin": "Harlingen, TX (HRL)",
+        "destination_airport": "San Salvador (SAL)",
+        "destination_facility": "cecot",
+        "planned_departure": f"{later.isoformat()}T07:15",
+        "departure_tz": "America/Chicago",
+        "planned_arrival": f"{later.isoformat()}T10:15",
+        "arrival_tz": "America/El_Salvador",
+        "seats": "12",
+        "escorts": "4",
+        "reason": "The carrier moved the slot",
+    }
+    bad = officer.post(f"/movements/{movement.pk}/edit/", {**values, "seats": "twelve"})
+    assert bad.status_code == 400 and "is not a whole number" in text_of(bad)
+    assert Movement.objects.get(pk=movement.pk).flight_number == "GXA 6401"  # nothing saved
+    done = officer.post(f"/movements/{movement.pk}/edit/", values)
+    assert done.status_code == 302
+    changed = Movement.objects.get(pk=movement.pk)
+    assert (changed.flight_number, changed.seats) == ("GXA 6402", 12)
+    assert changed.planned_departure == dt.datetime(
+        later.year, later.month, later.day, 7, 15, tzinfo=zoneinfo.ZoneInfo("America/Chicago")
+    )
+    assert Case.objects.get(pk=case.pk).scheduled_for == later  # the move day follows the flight
+    assert history("case", str(case.pk))[-1].action == "case.reschedule"
+    event = AuditEvent.objects.filter(action="movement.edit", object_id=str(movement.pk)).get()
+    assert event.reason == "The carrier moved the slot" and event.after["seats"] == 12  # type: ignore[index]
+    assert client("salvador").get(f"/movements/{movement.pk}/edit/").status_code in (403, 404)
+    moves.depart(movement.pk, user=crew["officer"])
+    refused = officer.post(f"/movements/{movement.pk}/edit/", {**values, "seats": "20"})
+    assert refused.status_code == 400 and "cannot be edited" in text_of(refused)
+    assert Movement.objects.get(pk=movement.pk).seats == 12

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.movement_list, name="movements"),
     path("new/", views.movement_new, name="movement_new"),
     path("<int:movement_id>/", views.movement_detail, name="movement"),
+    path("<int:movement_id>/edit/", views.movement_edit, name="movement_edit"),
     path("<int:movement_id>/cancel/", views.movement_cancel, name="movement_cancel"),
     path("<int:movement_id>/fill/", views.movement_fill, name="movement_fill"),
     path("<int:movement_id>/remove/", views.movement_remove, name="movement_remove"),

@@ -143,8 +143,61 @@ def movement_new(request: HttpRequest) -> HttpResponse:
         )
     except CaseError as err:
         return render(request, "movements/new.html", _form_context(values, [str(err)]), status=400)
+    except Busy:
+        busy = _("The system is busy and nothing was changed: try again in a moment.")
+        return render(request, "movements/new.html", _form_context(values, [busy]), status=503)
     messages.success(request, _("Movement %(id)s planned.") % {"id": movement.pk})
     return redirect("movement", movement_id=movement.pk)
+
+
+@login_required
+def movement_edit(request: HttpRequest, movement_id: int) -> HttpResponse:
+    """Change a planned movement's facts (case officers), with a reason for the audit log; the
+    agreement is fixed (its cases are on the manifest). Bad input comes back on the form."""
+    user = user_of(request)
+    require(user, Can.MANAGE_MOVEMENTS)
+    movement = _movement(user, movement_id)
+    if request.method != "POST":
+        return render(request, "movements/new.html", _edit_context(movement, _current(movement), []))
+    values = {name: request.POST.get(name, "").strip() for name in services.EDITABLE}
+    reason = request.POST.get("reason", "").strip()
+    try:
+        services.edit_movement(
+            movement.pk,
+            user=user,
+            reason=reason,
+            **{
+                **values,
+                "planned_departure": _local(values["planned_departure"], values["departure_tz"], "planned_departure"),
+                "planned_arrival": _local(values["planned_arrival"], values["arrival_tz"], "planned_arrival"),
+                "seats": _whole(values["seats"], "seats"),
+                "escorts": _whole(values["escorts"], "escorts"),
+            },
+        )
+    except CaseError as err:
+        return render(request, "movements/new.html", _edit_context(movement, values, [str(err)], reason), status=400)
+    except Busy:
+        busy = _("The system is busy and nothing was changed: try again in a moment.")
+        return render(request, "movements/new.html", _edit_context(movement, values, [busy], reason), status=503)
+    messages.success(request, _("Movement %(id)s changed.") % {"id": movement.pk})
+    return redirect("movement", movement_id=movement.pk)
+
+
+def _current(movement: Movement) -> dict[str, str]:
+    """The movement's editable facts as the form shows them (times local to their places)."""
+    values = {name: str(getattr(movement, name)) for name in services.EDITABLE}
+    for name, zone in (("planned_departure", movement.departure_tz), ("planned_arrival", movement.arrival_tz)):
+        moment: dt.datetime = getattr(movement, name)
+        values[name] = moment.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+    return values
+
+
+def _edit_context(movement: Movement, values: dict[str, str], errors: list[str], reason: str = "") -> dict[str, Any]:
+    return {
+        **_form_context({**values, "agreement_id": movement.agreement_id}, errors),
+        "editing": movement,
+        "reason": reason,
+    }
 
 
 @login_required
