@@ -27,6 +27,7 @@ from accord.holds.services import file_hold
 from accord.movements import services as moves
 from accord.movements.models import ManifestEntry, Movement
 from accord.people.models import Person
+from accord.people.services import update_person
 from tests.web.conftest import PASSWORD
 from tests.web.moving import accepted, entry_of, flight, fly, ready
 
@@ -257,3 +258,21 @@ def test_a_planned_movement_is_edited_from_its_page_with_a_reason_and_never_afte
     refused = officer.post(f"/movements/{movement.pk}/edit/", {**values, "seats": "20"})
     assert refused.status_code == 400 and "cannot be edited" in text_of(refused)
     assert Movement.objects.get(pk=movement.pk).seats == 12
+
+
+def test_the_movement_list_pages_and_counts_a_person_stopped_in_the_air_as_flagged(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = accepted(make_person, crew, "AIR1")
+    flown = flight(crew["officer"])
+    ready(moves.add_to_movement(flown.pk, [case.pk], user=crew["officer"])[0], crew["officer"])
+    moves.depart(flown.pk, user=crew["officer"])
+    update_person(case.person, {"family_name": "Renamed"}, user=crew["officer"], reason="court record")
+    for _ in range(50):
+        flight(crew["officer"], on=timezone.localdate() + dt.timedelta(days=5))
+    officer = client("officer")
+    first = text_of(officer.get("/movements/"))
+    assert first.count('<tr><td><a href="/movements/') == 50 and "page=2" in first
+    second = text_of(officer.get("/movements/?page=2"))  # the earliest departure comes last
+    assert second.count('<tr><td><a href="/movements/') == 1 and f'href="/movements/{flown.pk}/"' in second
+    assert '<span class="flag">1</span>' in second  # stopped in the air: waiting for the receiving officer

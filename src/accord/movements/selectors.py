@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from accord.accounts.models import User
+from accord.cases.models import Case, State
 from accord.cases.redaction import display_name
 from accord.cases.referral import facility_code
 from accord.core import movements as core
@@ -23,11 +24,23 @@ def movement_list(user: User) -> QuerySet[Movement]:
         Movement.objects.filter(policy.visible(user))
         .annotate(
             on_board=Count("entries", filter=~Q(entries__status=ManifestEntry.Status.REMOVED)),
-            flagged=Count(
-                "entries", filter=Q(entries__status=ManifestEntry.Status.NOT_HANDED_OVER, entries__resolved=False)
+            flagged=Count(  # as ManifestEntry.flagged: not handed over and unresolved, or stopped in the air
+                "entries",
+                filter=Q(entries__status=ManifestEntry.Status.NOT_HANDED_OVER, entries__resolved=False)
+                | Q(entries__status=ManifestEntry.Status.ON, entries__stopped_after_departure=True),
             ),
         )
         .order_by("-planned_departure", "-id")
+    )
+
+
+def fillable(movement: Movement) -> list[Case]:
+    """The accepted queue a movement can be filled from: accepted cases under its agreement, the
+    longest waiting first (the first 500: a flight seats fewer)."""
+    return list(
+        Case.objects.filter(state=State.ACCEPTED, agreement_id=movement.agreement_id)
+        .select_related("person")
+        .order_by("state_changed_at", "id")[:500]
     )
 
 

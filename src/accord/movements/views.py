@@ -20,10 +20,10 @@ from django.views.decorators.http import require_POST
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require, user_of
 from accord.cases.errors import Busy, CaseError
-from accord.cases.models import Case, State
 from accord.core.screening import default_dataset
 from accord.movements import documents, policy, selectors, services
 from accord.movements.models import ManifestEntry, Movement
+from accord.ui.paging import page_of
 
 FORM_FIELDS = (
     "agreement_id",
@@ -78,15 +78,6 @@ def _whole(value: str, field: str) -> int:
         raise services.MovementError(_("%(value)r is not a whole number") % {"value": value}, field) from None
 
 
-def fillable(movement: Movement) -> list[Case]:
-    """The accepted queue a movement can be filled from: accepted cases under its agreement."""
-    return list(
-        Case.objects.filter(state=State.ACCEPTED, agreement_id=movement.agreement_id)
-        .select_related("person")
-        .order_by("state_changed_at", "id")[:500]
-    )
-
-
 # --- pages ----------------------------------------------------------------------------------------
 
 
@@ -98,7 +89,7 @@ def movement_list(request: HttpRequest) -> HttpResponse:
         request,
         "movements/list.html",
         {
-            "movements": selectors.movement_list(user),
+            "page": page_of(selectors.movement_list(user), request.GET.get("page")),
             "sight": policy.sight(user),
             "sees_payers": policy.sight(user) != policy.Sight.COUNTS,
             "may_manage": policy.may_manage(user),
@@ -220,7 +211,7 @@ def movement_detail(request: HttpRequest, movement_id: int) -> HttpResponse:
         "receive": receive and movement.status == Movement.Status.ARRIVED,
         "may_arrive": receive and movement.status == Movement.Status.DEPARTED,
         "may_resolve": manage or receive,
-        "fillable": fillable(movement) if manage and planned else [],
+        "fillable": selectors.fillable(movement) if manage and planned else [],
         "assumptions": documents.assumptions(movement),
         "person_problems": sum(len(r["checks"]) for r in rows),
         "reasons": ManifestEntry.NotHandedOver.choices,
