@@ -61,4 +61,8 @@ def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person:
     assert [r["status"] for r in seen["rows"]] == ["handed_over", "not_handed_over"] and not seen["complete"]
     finance = ok(api("finance").get(f"/movements/{mid}"))
     assert finance["rows"] == [] and finance["by_sex"] == {"M": 2} and finance["movement"]["payer_state"] == "US"
+    monitor = ok(api("monitor").get(f"/movements/{mid}"))  # counts only: not who is on it, nor who pays
+    assert monitor["rows"] == [] and monitor["by_sex"] == {"M": 2}
+    assert (monitor["movement"]["payer"], monitor["movement"]["payer_state"]) == (None, None)
+    assert [m["payer_state"] for m in ok(api("monitor").get("/movements"))] == [None]
     refused(api("admin").get(f"/movements/{mid}"), 404)

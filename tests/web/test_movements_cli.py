@@ -53,4 +53,6 @@ def test_a_flight_from_the_command_line(
     assert code == 0 and "GOLDEN, Scenario" in out and "handed over" in out
     code, out = run("finance", "show", mid)
     assert code == 0 and "GOLDEN" not in out and "by sex: M 1" in out
-    assert "paid by US" in run("monitor", "list")[1]
+    assert "paid by US" in run("finance", "list")[1]
+    code, out = run("monitor", "list")  # monitors read counts, not who pays
+    assert code == 0 and "1 people" in out and "paid by" not in out

@@ -7,8 +7,9 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
+from accord.accounts.models import User
 from accord.api.common import ERRORS, caller
 from accord.api.schemas import RefusalOut
 from accord.movements import policy, selectors
@@ -109,8 +110,8 @@ class MovementOut(Schema):
     actual_arrival: dt.datetime | None
     seats: int
     escorts: int
-    payer: str
-    payer_state: str
+    payer: str | None = Field(None, description="Who pays (not shown to monitors: counts only).")
+    payer_state: str | None = None
     status: str
     cancel_reason: str
     people: int
@@ -125,8 +126,10 @@ class ManifestOut(Schema):
     complete: bool
 
 
-def _out(movement: Movement) -> dict[str, Any]:
+def _out(movement: Movement, user: User) -> dict[str, Any]:
     fields = {name: getattr(movement, name) for name in MovementOut.model_fields if name not in ("id", "people")}
+    if not policy.sees_payers(user):
+        fields["payer"] = fields["payer_state"] = None
     people = getattr(movement, "on_board", None)
     if people is None:
         people = movement.entries.exclude(status="removed").count()
@@ -147,12 +150,14 @@ def _problem(p: Any) -> dict[str, Any]:
 @router.get("/movements", response={200: list[MovementOut], **ERRORS}, tags=["movements"])
 def movement_list(request: HttpRequest) -> Any:
     """The movements the caller may see (a receiving officer: those to their state)."""
-    return [_out(m) for m in selectors.movement_list(caller(request))]
+    user = caller(request)
+    return [_out(m, user) for m in selectors.movement_list(user)]
 
 
 @router.post("/movements", response={201: MovementOut, **CHANGES}, tags=["movements"])
 def create(request: HttpRequest, body: MovementIn) -> Any:
-    return Status(201, _out(moves.create_movement(user=caller(request), **body.model_dump())))
+    user = caller(request)
+    return Status(201, _out(moves.create_movement(user=user, **body.model_dump()), user))
 
 
 @router.get("/movements/{movement_id}", response={200: ManifestOut, **ERRORS}, tags=["movements"])
@@ -161,7 +166,7 @@ def manifest(request: HttpRequest, movement_id: int) -> Any:
     user = caller(request)
     seen = selectors.manifest(_visible(request, movement_id), user, checks=policy.may_manage(user))
     return {
-        "movement": _out(seen.movement),
+        "movement": _out(seen.movement, user),
         "rows": seen.rows,
         "by_sex": seen.by_sex,
         "by_nationality": seen.by_nationality,
@@ -174,7 +179,7 @@ def manifest(request: HttpRequest, movement_id: int) -> Any:
 def add(request: HttpRequest, movement_id: int, body: CasesIn) -> Any:
     """Put accepted cases on the movement, all or none."""
     moves.add_to_movement(movement_id, body.case_ids, user=caller(request))
-    return _out(Movement.objects.get(pk=movement_id))
+    return _out(Movement.objects.get(pk=movement_id), caller(request))
 
 
 @router.get("/movements/{movement_id}/problems", response={200: list[ProblemOut], **CHANGES}, tags=["movements"])
@@ -184,17 +189,20 @@ def validate(request: HttpRequest, movement_id: int) -> Any:
 
 @router.post("/movements/{movement_id}/depart", response={200: MovementOut, **CHANGES}, tags=["movements"])
 def depart(request: HttpRequest, movement_id: int) -> Any:
-    return _out(moves.depart(movement_id, user=caller(request)))
+    user = caller(request)
+    return _out(moves.depart(movement_id, user=user), user)
 
 
 @router.post("/movements/{movement_id}/cancel", response={200: MovementOut, **CHANGES}, tags=["movements"])
 def cancel(request: HttpRequest, movement_id: int, body: ReasonIn) -> Any:
-    return _out(moves.cancel_movement(movement_id, user=caller(request), reason=body.reason))
+    user = caller(request)
+    return _out(moves.cancel_movement(movement_id, user=user, reason=body.reason), user)
 
 
 @router.post("/movements/{movement_id}/arrive", response={200: MovementOut, **CHANGES}, tags=["movements"])
 def arrive(request: HttpRequest, movement_id: int, body: ArrivalIn) -> Any:
-    return _out(moves.record_arrival(movement_id, user=caller(request), at=body.at))
+    user = caller(request)
+    return _out(moves.record_arrival(movement_id, user=user, at=body.at), user)
 
 
 @router.post("/manifest-entries/{entry_id}/travel-document", response={200: EntryOut, **CHANGES}, tags=["movements"])

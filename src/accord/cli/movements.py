@@ -180,13 +180,16 @@ def cancel(
 @movement_app.command("list")
 def movement_list(token: TokenOption = None) -> None:
     django_setup()
+    from accord.movements.policy import sees_payers
     from accord.movements.selectors import movement_list as visible
 
-    for m in visible(signed_in(token, "view_movements")):
+    user = signed_in(token, "view_movements")
+    for m in visible(user):
         what = f"{m.carrier} {m.flight_number}".strip() or m.get_kind_display()
+        paid = f"\tpaid by {m.payer_state}" if sees_payers(user) else ""
         say(
             f"{m.pk}\t{m.planned_departure:%Y-%m-%d %H:%M %Z}\t{what}\t{m.agreement_id}\t{m.status}\t"
-            f"{getattr(m, 'on_board', 0)} people\tpaid by {m.payer_state}"
+            f"{getattr(m, 'on_board', 0)} people{paid}"
         )
 
 
@@ -202,7 +205,8 @@ def show(movement_id: Annotated[int, typer.Argument()], token: TokenOption = Non
     if movement is None:
         raise fail(f"no movement {movement_id}")
     seen = manifest(movement, user, checks=policy.may_manage(user))
-    say(f"{movement} — {movement.get_status_display()}, paid by {movement.payer_state}")
+    paid = f", paid by {movement.payer_state}" if policy.sees_payers(user) else ""
+    say(f"{movement} — {movement.get_status_display()}{paid}")
     say("by sex: " + ", ".join(f"{k} {v}" for k, v in seen.by_sex.items()))
     say("by nationality: " + ", ".join(f"{k} {v}" for k, v in seen.by_nationality.items()))
     for row in seen.rows:

@@ -58,6 +58,11 @@ def sees_people(user: User) -> bool:
     return sight(user) in (Sight.PEOPLE, Sight.MINIMUM)
 
 
+def sees_payers(user: User) -> bool:
+    """Who pays for a movement: everyone who reads movements but monitors, who read counts only."""
+    return sight(user) in (Sight.PEOPLE, Sight.MINIMUM, Sight.PAYERS)
+
+
 def may_manage(user: User) -> bool:
     return can(user, Can.MANAGE_MOVEMENTS)
 

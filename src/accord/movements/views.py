@@ -91,7 +91,7 @@ def movement_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page_of(selectors.movement_list(user), request.GET.get("page")),
             "sight": policy.sight(user),
-            "sees_payers": policy.sight(user) != policy.Sight.COUNTS,
+            "sees_payers": policy.sees_payers(user),
             "may_manage": policy.may_manage(user),
         },
     )
@@ -206,7 +206,7 @@ def movement_detail(request: HttpRequest, movement_id: int) -> HttpResponse:
         "rows": rows,
         "sight": policy.sight(user),
         "people": policy.sees_people(user),
-        "sees_payers": policy.sight(user) != policy.Sight.COUNTS,
+        "sees_payers": policy.sees_payers(user),
         "manage": manage and planned,
         "receive": receive and movement.status == Movement.Status.ARRIVED,
         "may_arrive": receive and movement.status == Movement.Status.DEPARTED,
