@@ -40,6 +40,7 @@ def flight(
     agreement_id: str = "us-sv-2025",
     facility: str = "cecot",
     on: dt.date | None = None,
+    **extra: object,
 ) -> Movement:
     """A charter leaving tomorrow morning (or on ``on``) from Texas for San Salvador."""
     zone = zoneinfo.ZoneInfo("America/Chicago")
@@ -60,6 +61,7 @@ def flight(
         arrival_tz="America/El_Salvador",
         seats=seats,
         escorts=escorts,
+        **extra,  # type: ignore[arg-type]  # the payer, a transport cost: create_movement checks them
     )
 
 

@@ -237,6 +237,8 @@ def test_a_planned_movement_is_edited_from_its_page_with_a_reason_and_never_afte
         "arrival_tz": "America/El_Salvador",
         "seats": "12",
         "escorts": "4",
+        "transport_cost": "182,500.00",
+        "transport_currency": "usd",
         "reason": "The carrier moved the slot",
     }
     bad = officer.post(f"/movements/{movement.pk}/edit/", {**values, "seats": "twelve"})
@@ -246,6 +248,11 @@ def test_a_planned_movement_is_edited_from_its_page_with_a_reason_and_never_afte
     assert done.status_code == 302
     changed = Movement.objects.get(pk=movement.pk)
     assert (changed.flight_number, changed.seats) == ("GXA 6402", 12)
+    assert (changed.transport_cost_minor, changed.transport_currency) == (18_250_000, "USD")  # exact, no float
+    assert "182,500.00 USD" in text_of(officer.get(f"/movements/{movement.pk}/"))
+    assert "not an amount" in text_of(
+        officer.post(f"/movements/{movement.pk}/edit/", {**values, "transport_cost": "1.234"})
+    )
     assert changed.planned_departure == dt.datetime(
         later.year, later.month, later.day, 7, 15, tzinfo=zoneinfo.ZoneInfo("America/Chicago")
     )

@@ -19,6 +19,7 @@ from accord.cases import steps as case_steps
 from accord.cases.errors import CaseError, Refused, StepOptionError
 from accord.cases.models import Case
 from accord.holds.services import file_hold
+from accord.ledger.models import Transaction
 from accord.movements import selectors
 from accord.movements import services as moves
 from accord.movements.models import ManifestEntry, Movement
@@ -221,6 +222,41 @@ def test_the_payer_defaults_to_the_one_the_agreement_names(crew: dict[str, User]
     venezuela = flight(crew["officer"], agreement_id="us-ve-2025")
     assert (panama.payer, panama.payer_state) == ("third_state", "US")
     assert (venezuela.payer, venezuela.payer_state) == ("receiving_state", "VE")
+
+
+def test_departure_charges_the_recorded_transport_cost_to_a_payer_other_than_the_operator(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    """Venezuela pays for its deportees' transport: a movement paid by another state than the one
+    that operates it is charged in the ledger at departure, once, to the cent; the operator paying
+    its own movement owes nobody, and a cost not recorded is never guessed."""
+    with pytest.raises(CaseError, match="transport_currency"):
+        flight(crew["officer"], transport_cost_minor=18_250_000)
+    with pytest.raises(CaseError, match="transport_cost_minor"):
+        flight(crew["officer"], transport_cost_minor=12.5, transport_currency="USD")
+    paid = flight(
+        crew["officer"],
+        payer="receiving_state",
+        payer_state="SV",
+        transport_cost_minor=18_250_000,
+        transport_currency="USD",
+    )
+    own = flight(crew["officer"], transport_cost_minor=9_900_000, transport_currency="USD")  # the US pays
+    unknown = flight(crew["officer"], payer="receiving_state", payer_state="SV")
+    for movement, pid in ((paid, "T1"), (own, "T2"), (unknown, "T3")):
+        fill(movement, [accepted(make_person, crew, pid)], crew["officer"])
+        moves.depart(movement.pk, user=crew["officer"])
+    charges = Transaction.objects.filter(kind=Transaction.Kind.TRANSPORT)
+    assert [t.reference for t in charges] == [f"MV-{paid.pk}"]
+    (line,) = charges[0].lines.all()
+    assert (line.payer, line.payee, line.amount_minor, line.currency, line.assumption) == (
+        "SV",
+        "US",
+        18_250_000,
+        "USD",
+        False,
+    )
+    assert line.agreement_id == "us-sv-2025" and line.reference == f"MV-{paid.pk}"
 
 
 def test_who_sees_what_of_a_movement(crew: dict[str, User], make_person: Callable[..., Person]) -> None:

@@ -36,6 +36,11 @@ class MovementIn(Schema):
     destination_facility: str = ""
     payer: str = ""
     payer_state: str = ""
+    transport_cost_minor: int | None = Field(
+        None,
+        description="The carrier's cost in minor units (cents), charged at departure to a payer other than the operator.",
+    )
+    transport_currency: str = Field("", description="ISO 4217 code of the transport cost.")
 
 
 class CasesIn(Schema):
@@ -112,6 +117,8 @@ class MovementOut(Schema):
     escorts: int
     payer: str | None = Field(None, description="Who pays (not shown to monitors: counts only).")
     payer_state: str | None = None
+    transport_cost_minor: int | None = None
+    transport_currency: str | None = None
     status: str
     cancel_reason: str
     people: int
@@ -129,7 +136,8 @@ class ManifestOut(Schema):
 def _out(movement: Movement, user: User) -> dict[str, Any]:
     fields = {name: getattr(movement, name) for name in MovementOut.model_fields if name not in ("id", "people")}
     if not policy.sees_payers(user):
-        fields["payer"] = fields["payer_state"] = None
+        for money in ("payer", "payer_state", "transport_cost_minor", "transport_currency"):
+            fields[money] = None
     people = getattr(movement, "on_board", None)
     if people is None:
         people = movement.entries.exclude(status="removed").count()

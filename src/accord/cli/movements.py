@@ -69,6 +69,11 @@ def create(
     flight: Annotated[str, typer.Option("--flight", help="Flight number.")] = "",
     airport: Annotated[str, typer.Option("--airport", help="Destination airport.")] = "",
     facility: Annotated[str, typer.Option("--facility", help="Receiving facility code.")] = "",
+    transport_cost: Annotated[
+        int | None,
+        typer.Option("--transport-cost-minor", help="The carrier's cost in minor units (cents), charged at departure."),
+    ] = None,
+    currency: Annotated[str, typer.Option("--transport-currency", help="ISO 4217 code of that cost.")] = "",
     token: TokenOption = None,
 ) -> None:
     """Plan a movement; the payer is the one the agreement names."""
@@ -91,6 +96,8 @@ def create(
         flight_number=flight,
         destination_airport=airport,
         destination_facility=facility,
+        transport_cost_minor=transport_cost,
+        transport_currency=currency,
     )
     say(f"Movement {movement.pk} planned, paid by the {movement.get_payer_display()} ({movement.payer_state}).")
 

@@ -46,6 +46,10 @@ class Movement(models.Model):
     escorts = models.PositiveIntegerField()
     payer = models.CharField(max_length=16, choices=Payer.choices)
     payer_state = models.CharField(max_length=2, help_text="The paying state's code.")
+    # The movement's transport cost as the carrier's contract or invoice gives it (a recorded fact,
+    # not a parameter): charged to the payer at departure when another state pays the operator.
+    transport_cost_minor = models.BigIntegerField(null=True, blank=True)
+    transport_currency = models.CharField(max_length=3, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
     cancel_reason = models.CharField(max_length=1000, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

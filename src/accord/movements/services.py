@@ -38,6 +38,7 @@ from accord.cases.standing import verdict
 from accord.core import movements as core
 from accord.core.screening import RULE_SEPARATOR, default_dataset, screen_population
 from accord.core.workflow import NOT_YET_MOVED, RETURNED, Step
+from accord.ledger import services as ledger
 from accord.movements import policy
 from accord.movements.models import ManifestEntry, Movement
 from accord.people.records import people_frame
@@ -55,6 +56,8 @@ EDITABLE = (
     "arrival_tz",
     "seats",
     "escorts",
+    "transport_cost_minor",
+    "transport_currency",
 )
 
 
@@ -88,9 +91,12 @@ def create_movement(
     destination_facility: str = "",
     payer: str = "",
     payer_state: str = "",
+    transport_cost_minor: int | None = None,
+    transport_currency: str = "",
 ) -> Movement:
     """Plan a movement under an agreement. The payer defaults to the one the agreement names
-    (``transport_paid_by``), else to ``data/movements.toml``'s assumption."""
+    (``transport_paid_by``), else to ``data/movements.toml``'s assumption. The transport cost, when
+    known, is the carrier's figure in minor units (charged to the payer at departure)."""
     require(user, Can.MANAGE_MOVEMENTS)
     try:
         agreement = default_dataset().transfer_agreement(agreement_id)
@@ -120,6 +126,8 @@ def create_movement(
                 "arrival_tz": arrival_tz,
                 "seats": seats,
                 "escorts": escorts,
+                "transport_cost_minor": transport_cost_minor,
+                "transport_currency": transport_currency,
             }
         ),
     )
@@ -332,11 +340,36 @@ def depart(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Mo
             movement.status, movement.actual_departure = Movement.Status.DEPARTED, _aware(at or timezone.now(), "at")
             movement.save()
             record(user, "movement.depart", "movement", str(movement.pk), before=before, after=snapshot(movement))
+            _charge_transport(movement, user)
             return movement
     refusal = _("The movement cannot depart: ") + describe(found)
     if returned := _return_no_longer_standing(found, user, movement_id):
         refusal += " " + _("Returned to the sending state for review, off the manifest: ") + ", ".join(returned)
     raise Refused(refusal)
+
+
+def _charge_transport(movement: Movement, user: User) -> None:
+    """The movement's transport cost, charged in the ledger to the state the agreement names as
+    payer, owed to the state that operates the movement (the sending state), in the month of
+    departure. A state paying its own movement owes nobody; a cost not recorded is not guessed."""
+    operator = default_dataset().agreement(movement.agreement_id).sending_state
+    if movement.transport_cost_minor is None or movement.payer_state == operator:
+        return
+    day = movement.actual_departure or movement.planned_departure
+    try:
+        ledger.charge_transport(
+            f"MV-{movement.pk}",
+            movement.agreement_id,
+            movement.payer_state,
+            movement.transport_cost_minor,
+            movement.transport_currency,
+            day.astimezone(zoneinfo.ZoneInfo(movement.departure_tz)).date(),
+            actor=user,
+            payee=operator,
+            assumption=False,  # the carrier's figure, recorded on the movement
+        )
+    except ledger.LedgerError as err:  # the departure's transaction is rolled back with it
+        raise Refused(_("The movement cannot depart: its transport charge was refused: ") + str(err)) from None
 
 
 def _return_no_longer_standing(found: list[core.Problem], user: User, movement_id: int) -> list[str]:
@@ -551,6 +584,9 @@ def snapshot(movement: Movement) -> dict[str, object]:
         "seats": movement.seats,
         "escorts": movement.escorts,
         "payer": f"{movement.payer} {movement.payer_state}",
+        "transport_cost": f"{movement.transport_cost_minor} {movement.transport_currency}"
+        if movement.transport_cost_minor is not None
+        else None,
         "status": movement.status,
     }
 
@@ -606,11 +642,17 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     code = str(values["destination_facility"] or "")
     if len(code) > 64:
         raise MovementError("longer than 64 characters", "destination_facility")
+    cost, currency = values.get("transport_cost_minor"), str(values.get("transport_currency") or "")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int) or not 0 < cost < 10**15):
+        raise MovementError("a positive whole number of minor units (cents)", "transport_cost_minor")
+    if cost is not None and not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise MovementError("the cost's ISO 4217 currency (three capital letters, e.g. USD)", "transport_currency")
     return {
         **values,
         "planned_departure": departure,
         "planned_arrival": arrival,
         "origin": str(values["origin"]).strip(),
+        "transport_currency": currency if cost is not None else "",
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -39,6 +40,8 @@ FORM_FIELDS = (
     "arrival_tz",
     "seats",
     "escorts",
+    "transport_cost",
+    "transport_currency",
 )
 
 
@@ -69,6 +72,19 @@ def _local(value: str, zone: str, field: str) -> dt.datetime:
             _("%(value)r is not a date and time (YYYY-MM-DD HH:MM)") % {"value": value}, field
         ) from None
     return naive.replace(tzinfo=tz) if naive.tzinfo is None else naive
+
+
+def _minor(value: str, field: str) -> int | None:
+    """A cost typed as an amount with up to two decimals ("182500.00", "182,500") in minor units."""
+    if not value:
+        return None
+    try:
+        amount = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or (amount * 100) != (amount * 100).to_integral_value():
+        raise services.MovementError(_("%(value)r is not an amount (up to two decimals)") % {"value": value}, field)
+    return int(amount * 100)
 
 
 def _whole(value: str, field: str) -> int:
@@ -131,6 +147,8 @@ def movement_new(request: HttpRequest) -> HttpResponse:
             arrival_tz=values["arrival_tz"],
             seats=_whole(values["seats"], "seats"),
             escorts=_whole(values["escorts"], "escorts"),
+            transport_cost_minor=_minor(values["transport_cost"], "transport_cost_minor"),
+            transport_currency=values["transport_currency"].upper(),
         )
     except CaseError as err:
         return render(request, "movements/new.html", _form_context(values, [str(err)]), status=400)
@@ -150,19 +168,22 @@ def movement_edit(request: HttpRequest, movement_id: int) -> HttpResponse:
     movement = _movement(user, movement_id)
     if request.method != "POST":
         return render(request, "movements/new.html", _edit_context(movement, _current(movement), []))
-    values = {name: request.POST.get(name, "").strip() for name in services.EDITABLE}
+    values = {name: request.POST.get(name, "").strip() for name in (*services.EDITABLE, "transport_cost")}
     reason = request.POST.get("reason", "").strip()
+    facts = {name: value for name, value in values.items() if name in services.EDITABLE}
     try:
         services.edit_movement(
             movement.pk,
             user=user,
             reason=reason,
             **{
-                **values,
+                **facts,
                 "planned_departure": _local(values["planned_departure"], values["departure_tz"], "planned_departure"),
                 "planned_arrival": _local(values["planned_arrival"], values["arrival_tz"], "planned_arrival"),
                 "seats": _whole(values["seats"], "seats"),
                 "escorts": _whole(values["escorts"], "escorts"),
+                "transport_cost_minor": _minor(values["transport_cost"], "transport_cost_minor"),
+                "transport_currency": values["transport_currency"].upper(),
             },
         )
     except CaseError as err:
@@ -174,9 +195,16 @@ def movement_edit(request: HttpRequest, movement_id: int) -> HttpResponse:
     return redirect("movement", movement_id=movement.pk)
 
 
+def _amount(minor: int | None) -> str:
+    """Minor units as the amount people read (182,500.00); exact, no float."""
+    return "" if minor is None else f"{minor // 100:,}.{minor % 100:02d}"
+
+
 def _current(movement: Movement) -> dict[str, str]:
     """The movement's editable facts as the form shows them (times local to their places)."""
     values = {name: str(getattr(movement, name)) for name in services.EDITABLE}
+    cost = movement.transport_cost_minor
+    values["transport_cost"] = _amount(cost).replace(",", "")
     for name, zone in (("planned_departure", movement.departure_tz), ("planned_arrival", movement.arrival_tz)):
         moment: dt.datetime = getattr(movement, name)
         values[name] = moment.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
@@ -207,6 +235,7 @@ def movement_detail(request: HttpRequest, movement_id: int) -> HttpResponse:
         "sight": policy.sight(user),
         "people": policy.sees_people(user),
         "sees_payers": policy.sees_payers(user),
+        "transport_cost": _amount(movement.transport_cost_minor),
         "manage": manage and planned,
         "receive": receive and movement.status == Movement.Status.ARRIVED,
         "may_arrive": receive and movement.status == Movement.Status.DEPARTED,
