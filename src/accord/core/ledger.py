@@ -254,3 +254,15 @@ def format_minor(amount_minor: int, currency: str) -> str:
     sign = "-" if amount_minor < 0 else ""
     units, cents = divmod(abs(amount_minor), 100)
     return f"{sign}{units:,}.{cents:02d} {currency}"
+
+
+def parse_minor(text: str) -> int:
+    """'-55.00' -> -5500: an amount typed in major units with at most two decimals, read as integer
+    minor units (no float on the way). ValueError names what is wrong."""
+    cleaned = text.strip().replace(",", "")
+    sign = -1 if cleaned.startswith("-") else 1
+    digits = cleaned[1:] if cleaned[:1] in ("+", "-") else cleaned
+    units, _, cents = digits.partition(".")
+    if not units.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+        raise ValueError(f"{text!r} is not an amount such as 55.00 or -110.00 (at most two decimals)")
+    return sign * (int(units) * 100 + int(cents.ljust(2, "0") or "0"))
