@@ -248,7 +248,7 @@ class InvoiceView:
 
     @property
     def person_days(self) -> int:
-        return sum(line.person_days for line in self.lines if line.kind == Transaction.Kind.ACCRUAL)
+        return sum(line.person_days for line in self.lines)  # corrections' too; transport has none
 
     @property
     def notes(self) -> list[str]:
