@@ -300,7 +300,7 @@ def test_the_reconciliation_agrees_then_names_a_late_difference(
     close(finance)
     page = text(finance.get(f"/ledger/{MARCH}/reconciliation/"))
     assert "No difference: invoiced = accrued = person-days × rate." in page
-    assert "1,760.00 USD" in page
+    assert "<td>55.00 USD</td>" in page and "1,760.00 USD" in page  # the rate, and days x rate
 
     [late] = stays((D(2025, 3, 30), None))  # recorded after the month closed: 2 person-days more
     page = text(finance.get(f"/ledger/{MARCH}/reconciliation/"))

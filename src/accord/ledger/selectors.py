@@ -412,6 +412,10 @@ class ReconciliationRow:
         return "–" if amount is None else core.format_minor(amount, self.currency)
 
     @property
+    def rate(self) -> str:
+        return self.shown(self.rate_minor)
+
+    @property
     def expected(self) -> str:
         return self.shown(self.expected_minor)
 
