@@ -171,7 +171,8 @@ def test_the_demo_holds_months_of_cecot_fees_one_closed_with_a_correction_in_the
     [next_month] = selectors.invoice_views(finance, months[1][0])
     expected = calendar.monthrange(second.year, second.month)[1] * first_n
     expected += (calendar.monthrange(second.year, second.month)[1] - second_day + 1) * second_n
-    assert next_month.person_days == expected and next_month.total_minor == expected * 5500 - 2 * 5500
+    assert next_month.person_days == expected - 2  # the credit note's two person-days
+    assert next_month.total_minor == (expected - 2) * 5500
     for month, _status in months:
         assert selectors.reconciliation(month) == [], month  # invoiced = accrued = person-days x rate
     assert selectors.unbalanced_transactions() == []

@@ -69,9 +69,10 @@ def test_finance_reads_the_cecot_invoice_downloads_the_pdf_closes_the_month_and_
     expect(page.locator(".assumptions")).to_contain_text("illustrative order of magnitude")
     shoot(browse, tmp_path, "1-draft-invoice")
 
-    # The PDF, downloaded as a user would, read back.
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Download the PDF").click()
+    # The PDF, downloaded as a user would, read back. Rendering it can take seconds on a busy
+    # machine: the wait is for the download, not a measure of speed.
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("link", name="Download the PDF").click(timeout=60_000)
     pdf = tmp_path / "invoice.pdf"
     download.value.save_as(pdf)
     words = " ".join(
