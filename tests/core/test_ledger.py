@@ -102,6 +102,47 @@ def test_a_person_moved_between_facilities_mid_month_is_two_periods_counted_once
     assert sum(per.values()) == 31
 
 
+def two_facilities() -> Agreement:
+    data = agreement(RATE).model_dump()
+    data["facilities"].append({**data["facilities"][0], "id": "other"})
+    data["fees"].append({**data["fees"][0], "id": "fee-other", "facility": "other"})
+    return Agreement.model_validate(data)
+
+
+def test_a_person_handed_over_and_moved_on_the_same_day_is_billed_that_day_once() -> None:
+    """Handed over to CECOT on 10 March and moved to another facility that same day: the day is
+    billed once, in the facility that kept the person (not once per facility)."""
+    stays = L.stays_frame(
+        [
+            ("us-sv-2025", "cecot", D(2025, 3, 10), D(2025, 3, 10), 1),
+            ("us-sv-2025", "other", D(2025, 3, 10), None, 1),
+        ]
+    )
+    result = L.accrue(stays, L.rate_table([two_facilities()]), L.Month.parse("2025-03"))
+    per = {r["facility"]: r["person_days"] for r in result.lines.iter_rows(named=True)}
+    assert per == {"other": 22}
+    # Two people, one a same-day release: two stays, both days billed.
+    stays = L.stays_frame(
+        [
+            ("us-sv-2025", "cecot", D(2025, 3, 10), D(2025, 3, 10), 1),
+            ("us-sv-2025", "other", D(2025, 3, 10), None, 2),
+        ]
+    )
+    result = L.accrue(stays, L.rate_table([two_facilities()]), L.Month.parse("2025-03"))
+    assert {r["facility"]: r["person_days"] for r in result.lines.iter_rows(named=True)} == {"cecot": 1, "other": 22}
+
+
+def test_a_person_moved_twice_on_the_day_of_handover_is_billed_one_day() -> None:
+    stays = L.stays_frame(
+        [
+            ("us-sv-2025", "cecot", D(2025, 3, 10), D(2025, 3, 10), 1),
+            ("us-sv-2025", "other", D(2025, 3, 10), D(2025, 3, 10), 1),
+        ]
+    )
+    result = L.accrue(stays, L.rate_table([two_facilities()]), L.Month.parse("2025-03"))
+    assert days(result) == 1
+
+
 def test_unknown_handover_is_not_invented_and_days_before_the_first_rate_are_named() -> None:
     result = accrue([(None, None), (D(2024, 12, 30), D(2025, 1, 3))], "2025-01", [(D(2025, 1, 2), 5500)])
     assert result.unknown_stays == 1

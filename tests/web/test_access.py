@@ -36,6 +36,7 @@ CASE_OPENERS = frozenset({"officer"})
 STATISTICS = ALL - {"salvador"}
 AUDITORS = ALL - {"salvador", "finance"}
 MOVEMENT_VIEWERS = ALL - {"admin"}
+LEDGER_READERS = frozenset({"finance", "reviewer", "salvador"})  # view_ledger (salvador: SV's invoices)
 NOT_YET_REFERRED = [State.DRAFT, State.SCREENED, State.LEGAL_REVIEW, State.APPROVED, State.BLOCKED, State.ON_HOLD]
 
 
@@ -259,6 +260,7 @@ PAGES = [
     ("/audit/?check=1", AUDITORS, "Chain intact"),
     ("/movements/", MOVEMENT_VIEWERS, "<h1>Movements</h1>"),
     ("/movements/new/", CASE_OPENERS, "Plan the movement"),
+    ("/ledger/", LEDGER_READERS, "<h1>Ledger</h1>"),
 ]
 PAGE_CELLS = [
     (name, path, name in allowed, text)

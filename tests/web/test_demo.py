@@ -120,7 +120,8 @@ def test_the_demo_holds_movements_in_every_state(db: Any) -> None:
     assert (flagged.not_handed_over_reason, flagged.resolved) == ("medical", False)
     assert caracas.entries.filter(status="handed_over").count() == caracas.entries.count() - 1 >= 1
 
-    cecot = Movement.objects.get(agreement_id="us-sv-2025", destination_facility="cecot")
+    # The planned one: the two past CECOT flights behind the demo's fees (the ledger) have landed.
+    cecot = Movement.objects.get(agreement_id="us-sv-2025", destination_facility="cecot", status="planned")
     removed = cecot.entries.get(status="removed")
     assert cecot.status == "planned" and removed.removed_at is not None
     assert removed.case.state == "on_hold" and LegalHold.objects.filter(person=removed.person, lifted_at=None).exists()
@@ -135,3 +136,48 @@ def test_the_demo_holds_movements_in_every_state(db: Any) -> None:
     # Nobody reached scheduled / in transit / handed over without travelling on a movement.
     for case in Case.objects.filter(state__in=("scheduled", "in_transit", "handed_over", "closed")):
         assert ManifestEntry.objects.filter(case=case).exclude(status="removed").exists(), case.pk
+
+
+def test_the_demo_holds_months_of_cecot_fees_one_closed_with_a_correction_in_the_next(db: Any) -> None:
+    import calendar
+
+    from accord.ledger import selectors
+    from accord.ledger.models import Invoice, Month, Transaction
+    from accord.web.demo import CECOT_FLIGHTS, _months_back
+
+    users = build(300)
+
+    (first_n, first_back, first_day), (second_n, second_back, second_day) = CECOT_FLIGHTS
+    oldest = _months_back(first_back, 1)
+    months = list(Month.objects.values_list("month", "status"))
+    assert months[0] == (oldest.strftime("%Y-%m"), "closed")
+    assert {status for _month, status in months[1:]} == {"open"} and len(months) == first_back
+    assert months[-1][0] == _months_back(1, 1).strftime("%Y-%m")  # every whole month since: not this one
+
+    [invoice] = Invoice.objects.all()
+    days = (calendar.monthrange(oldest.year, oldest.month)[1] - first_day + 1) * first_n
+    assert (invoice.agreement_id, invoice.payer, invoice.payee, invoice.currency) == ("us-sv-2025", "US", "SV", "USD")
+    assert (invoice.total_minor, invoice.assumption) == (days * 5500, True)
+    [line] = invoice.lines.all()
+    assert (line.facility, line.person_days, line.rate_minor) == ("cecot", days, 5500)
+
+    [correction] = Transaction.objects.filter(kind=Transaction.Kind.CORRECTION)
+    assert correction.corrects == invoice and correction.month.month == months[1][0]
+    [credit] = correction.lines.all()
+    assert (credit.amount_minor, credit.person_days, credit.reference) == (-2 * 5500, -2, invoice.number)
+
+    finance = User.objects.get(username="finance")
+    second = _months_back(second_back, 1)
+    [next_month] = selectors.invoice_views(finance, months[1][0])
+    expected = calendar.monthrange(second.year, second.month)[1] * first_n
+    expected += (calendar.monthrange(second.year, second.month)[1] - second_day + 1) * second_n
+    assert next_month.person_days == expected - 2  # the credit note's two person-days
+    assert next_month.total_minor == (expected - 2) * 5500
+    for month, _status in months:
+        assert selectors.reconciliation(month) == [], month  # invoiced = accrued = person-days x rate
+    assert selectors.unbalanced_transactions() == []
+    assert logs_in(next(u for u in users if u.username == "finance"))
+
+    before = (Month.objects.count(), Transaction.objects.count(), Invoice.objects.count())
+    build(300)
+    assert (Month.objects.count(), Transaction.objects.count(), Invoice.objects.count()) == before

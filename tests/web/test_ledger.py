@@ -208,6 +208,18 @@ def test_a_person_moved_between_facilities_mid_month(users: dict[str, User], sta
     assert (result.person_days, result.unpriced_days) == (10, 21)
 
 
+def test_a_person_handed_over_and_moved_on_the_same_day_is_not_billed_twice(
+    users: dict[str, User], stays: Stays
+) -> None:
+    """The occupancy periods carry the person, so CECOT does not bill the day a person it
+    received was moved on (the stays fixture gives every period the same person)."""
+    stays((D(2025, 3, 10), D(2025, 3, 10)))
+    Facility.objects.create(code="mariona", name="La Esperanza (Mariona)", state="SV", kind="prison", capacity=10)
+    stays((D(2025, 3, 10), None), facility="mariona")
+    result = services.accrue_month("2025-03", actor=users["finance"])
+    assert (result.person_days, result.unpriced_days) == (0, 22)  # Mariona has no fee in the data
+
+
 # --- the database refuses ------------------------------------------------------------------
 
 

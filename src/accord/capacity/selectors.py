@@ -162,16 +162,19 @@ def occupancy() -> list[dict[str, object]]:
     return rows
 
 
-def occupancy_periods(first: dt.date, last: dt.date) -> list[tuple[str, str, dt.date | None, dt.date | None]]:
+def occupancy_periods(
+    first: dt.date, last: dt.date
+) -> list[tuple[str, str, dt.date | None, dt.date | None, int | None]]:
     """Every occupancy period that may reach into ``[first, last]``: (agreement id, facility code,
-    occupied_on, released_on), one per reservation that was occupied (a person moved between
-    facilities has one per facility). Periods with an unknown handover day are included (null),
+    occupied_on, released_on, person), one per reservation that was occupied (a person moved between
+    facilities has one per facility; the person, an internal key, lets the ledger bill a day
+    once when the move happened on the day of handover). Periods with an unknown handover day are included (null),
     so the ledger can count them as unknown instead of inventing days."""
     rows = (
         Reservation.objects.order_by()
         .filter(status__in=(Reservation.Status.OCCUPIED, Reservation.Status.RELEASED), facility__isnull=False)
         .filter(Q(occupied_on__isnull=True) | Q(occupied_on__lte=last))
         .filter(Q(released_on__isnull=True) | Q(released_on__gte=first))
-        .values_list("agreement_id", "facility__code", "occupied_on", "released_on")
+        .values_list("agreement_id", "facility__code", "occupied_on", "released_on", "case__person_id")
     )
     return list(rows)

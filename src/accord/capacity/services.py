@@ -63,9 +63,16 @@ def claim(
     return reservation
 
 
+# A handover's day is read where it happens (the arrival's zone), which can be a day ahead of the
+# server's: one day is allowed, no more (a later day is a handover not yet happened, to be billed).
+AHEAD_OF_SERVER = dt.timedelta(days=1)
+
+
 def occupy(case_id: int, *, actor: User | None, day: dt.date | None = None) -> Reservation | None:
     """Handover: the held place becomes occupied from ``day`` (today when not given), the first
-    day of the occupancy period."""
+    day of the occupancy period. A day after today is refused: fees accrue from it."""
+    if day is not None and day > timezone.localdate() + AHEAD_OF_SERVER:
+        raise ValueError(f"handover day {day} is after today: a handover is recorded when it has happened")
     return _move(
         case_id,
         (Reservation.Status.HELD,),

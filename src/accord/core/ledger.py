@@ -29,6 +29,7 @@ STAY_SCHEMA = {
     "facility": pl.String,
     "occupied_on": pl.Date,
     "released_on": pl.Date,
+    "person": pl.Int64,  # who held the place, an internal key (null: unknown, never merged with another)
 }
 LINE_COLUMNS = [
     "agreement_id",
@@ -118,9 +119,30 @@ def rate_table(agreements: Iterable[Agreement]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def stays_frame(rows: Iterable[tuple[str, str, dt.date | None, dt.date | None]]) -> pl.DataFrame:
-    """Occupancy periods as a frame: (agreement id, facility code, occupied_on, released_on)."""
-    return pl.DataFrame(list(rows), schema=STAY_SCHEMA, orient="row")
+Stay = tuple[str, str, dt.date | None, dt.date | None] | tuple[str, str, dt.date | None, dt.date | None, int | None]
+
+
+def stays_frame(rows: Iterable[Stay]) -> pl.DataFrame:
+    """Occupancy periods as a frame: (agreement id, facility code, occupied_on, released_on[, person])."""
+    return pl.DataFrame([row if len(row) == 5 else (*row, None) for row in rows], schema=STAY_SCHEMA, orient="row")
+
+
+def _without_same_day_moves(known: pl.DataFrame) -> pl.DataFrame:
+    """A person handed over and moved on the same day D has a same-day stay ([D, D], one day) and
+    another starting on D: the day is billed once, where the person stayed. Same-day stays of one
+    person on one day with no stay after them count once."""
+    same_day = (pl.col("released_on") == pl.col("occupied_on")).fill_null(False) & pl.col("person").is_not_null()
+    onward = (
+        known.filter(~same_day & pl.col("person").is_not_null())
+        .select("person", pl.col("occupied_on").alias("day"))
+        .unique()
+    )
+    moved_on = (
+        known.filter(same_day)
+        .join(onward, left_on=["person", "occupied_on"], right_on=["person", "day"], how="anti")
+        .unique(subset=["person", "occupied_on"], keep="first", maintain_order=True)
+    )
+    return pl.concat([known.filter(~same_day), moved_on])
 
 
 @dataclass(frozen=True)
@@ -134,7 +156,7 @@ def accrue(stays: pl.DataFrame, rates: pl.DataFrame, month: Month) -> Accrual:
     """Person-days and amounts of one month, per agreement, fee, facility and rate in force."""
     first, last = month.first, month.last
     one = pl.duration(days=1)
-    known = stays.filter(pl.col("occupied_on").is_not_null())
+    known = _without_same_day_moves(stays.filter(pl.col("occupied_on").is_not_null()))
     unknown = stays.filter(
         pl.col("occupied_on").is_null() & (pl.col("released_on").is_null() | (pl.col("released_on") > first))
     ).height
@@ -254,3 +276,15 @@ def format_minor(amount_minor: int, currency: str) -> str:
     sign = "-" if amount_minor < 0 else ""
     units, cents = divmod(abs(amount_minor), 100)
     return f"{sign}{units:,}.{cents:02d} {currency}"
+
+
+def parse_minor(text: str) -> int:
+    """'-55.00' -> -5500: an amount typed in major units with at most two decimals, read as integer
+    minor units (no float on the way). ValueError names what is wrong."""
+    cleaned = text.strip().replace(",", "")
+    sign = -1 if cleaned.startswith("-") else 1
+    digits = cleaned[1:] if cleaned[:1] in ("+", "-") else cleaned
+    units, _, cents = digits.partition(".")
+    if not units.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+        raise ValueError(f"{text!r} is not an amount such as 55.00 or -110.00 (at most two decimals)")
+    return sign * (int(units) * 100 + int(cents.ljust(2, "0") or "0"))

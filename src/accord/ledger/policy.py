@@ -18,3 +18,21 @@ def visible_invoices(user: User | AnonymousUser | None) -> QuerySet[Invoice]:
     if user.role == Role.RECEIVING_OFFICER:
         return Invoice.objects.filter(Q(payee=user.receiving_state) | Q(payer=user.receiving_state))
     return Invoice.objects.all()
+
+
+def may_see_invoice(user: User | AnonymousUser | None, payer: str, payee: str) -> bool:
+    """The same rule as ``visible_invoices``, for an invoice not issued yet (an open month's draft)."""
+    if not can(user, Can.VIEW_LEDGER) or not isinstance(user, User):
+        return False
+    if user.role == Role.RECEIVING_OFFICER:
+        return user.receiving_state in (payer, payee)
+    return True
+
+
+def sees_every_state(user: User | AnonymousUser | None) -> bool:
+    """Finance and legal reviewers: the reconciliation and the month's totals cover every state."""
+    return can(user, Can.VIEW_LEDGER) and isinstance(user, User) and user.role != Role.RECEIVING_OFFICER
+
+
+def may_post(user: User | AnonymousUser | None) -> bool:
+    return can(user, Can.POST_LEDGER)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.capacity.selectors import occupancy_periods
 from accord.core import ledger as core
 from accord.core.screening import default_dataset
-from accord.ledger.models import Invoice, InvoiceLine, Line, Posting, Transaction
-from accord.ledger.policy import visible_invoices
+from accord.ledger.models import Invoice, InvoiceLine, Line, Month, Posting, Transaction
+from accord.ledger.policy import may_see_invoice, visible_invoices
 
 
 def invoices(user: User | AnonymousUser | None, month: str | None = None) -> list[Invoice]:
@@ -160,3 +163,315 @@ def reconciliation(month: str) -> list[core.Difference]:
     if invoiced_rows or Invoice.objects.filter(month__month=month).exists():
         differences += core.reconcile(accrued, _line_frame(invoiced_rows, month))
     return differences
+
+
+# --- invoices as pages and documents show them: issued, or an open month's draft ---------------------
+
+
+def invoice_number(month: str, agreement_id: str, payer: str, payee: str, currency: str) -> str:
+    return f"{month}/{agreement_id}/{payer}-{payee}/{currency}"
+
+
+def merged_invoice_lines(lines: Iterable[Line]) -> dict[tuple[str, str, str, str], list[InvoiceLine]]:
+    """A month's ledger lines as invoice lines (unsaved), per agreement, payer, payee and currency:
+    one line per kind, fee, facility, rate, reference and corrected invoice. Closing issues exactly
+    these; an open month's page shows them as a draft."""
+    groups: dict[tuple[str, str, str, str], dict[tuple[object, ...], InvoiceLine]] = {}
+    for line in lines:
+        tx = line.transaction
+        merged = groups.setdefault((line.agreement_id, line.payer, line.payee, line.currency), {})
+        key = (tx.kind, line.fee_id, line.facility, line.rate_start, line.rate_minor, line.reference, tx.corrects_id)
+        item = merged.get(key)
+        if item is None:
+            merged[key] = InvoiceLine(
+                kind=tx.kind,
+                fee_id=line.fee_id,
+                facility=line.facility,
+                rate_start=line.rate_start,
+                rate_minor=line.rate_minor,
+                person_days=line.person_days,
+                amount_minor=line.amount_minor,
+                assumption=line.assumption,
+                reference=line.reference,
+                corrects_id=tx.corrects_id,
+            )
+        else:
+            item.person_days += line.person_days
+            item.amount_minor += line.amount_minor
+            item.assumption = item.assumption or line.assumption
+    return {
+        group: [i for i in merged.values() if i.amount_minor != 0 or i.person_days != 0]
+        for group, merged in sorted(groups.items())
+    }
+
+
+@dataclass(frozen=True)
+class LineView:
+    kind: str
+    fee_id: str
+    facility: str
+    rate_start: dt.date | None
+    rate_minor: int
+    person_days: int
+    amount_minor: int
+    currency: str
+    assumption: bool
+    notes: tuple[str, ...]  # why each assumed figure is assumed (from the agreement's data)
+    reference: str  # a movement's reference, or the invoice a correction corrects
+    corrects: str
+
+    @property
+    def amount(self) -> str:
+        return core.format_minor(self.amount_minor, self.currency)
+
+    @property
+    def rate(self) -> str:
+        return core.format_minor(self.rate_minor, self.currency) if self.rate_minor else ""
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    number: str
+    month: str
+    agreement_id: str
+    payer: str
+    payee: str
+    currency: str
+    total_minor: int
+    assumption: bool
+    issued: bool  # False: a draft of an open month, issued as it stands when the month closes
+    lines: tuple[LineView, ...]
+
+    @property
+    def total(self) -> str:
+        return core.format_minor(self.total_minor, self.currency)
+
+    @property
+    def person_days(self) -> int:
+        return sum(line.person_days for line in self.lines)  # corrections' too; transport has none
+
+    @property
+    def notes(self) -> list[str]:
+        """Every assumption note of the invoice's lines, once each."""
+        return list(dict.fromkeys(note for line in self.lines for note in line.notes))
+
+
+def assumption_notes(agreement_id: str, line: InvoiceLine) -> tuple[str, ...]:
+    """Why an assumed line is assumed: the notes of its rate and fee term in the agreement data."""
+    if not line.assumption:
+        return ()
+    if line.kind != Transaction.Kind.ACCRUAL:
+        if line.kind == Transaction.Kind.CORRECTION:
+            return (str(_("It corrects an invoice that includes assumed figures.")),)
+        return (str(_("The transport cost is an operator parameter, not a figure from the sources.")),)
+    try:
+        agreement = default_dataset().agreement(agreement_id)
+    except KeyError:
+        return ()
+    notes: list[str] = []
+    for term in agreement.fees:
+        if term.id != line.fee_id:
+            continue
+        notes += [r.note for r in term.rates if r.start == line.rate_start and r.assumption and r.note]
+        if term.bill_reserved_places_assumption and term.note:
+            notes.append(term.note)
+    return tuple(" ".join(note.split()) for note in notes)
+
+
+def _line_view(agreement_id: str, currency: str, line: InvoiceLine) -> LineView:
+    return LineView(
+        kind=line.kind,
+        fee_id=line.fee_id,
+        facility=line.facility,
+        rate_start=line.rate_start,
+        rate_minor=line.rate_minor,
+        person_days=line.person_days,
+        amount_minor=line.amount_minor,
+        currency=currency,
+        assumption=line.assumption,
+        notes=assumption_notes(agreement_id, line),
+        reference=line.reference,
+        corrects=line.corrects.number if line.corrects_id and line.corrects else "",
+    )
+
+
+def _issued_view(invoice: Invoice) -> InvoiceView:
+    return InvoiceView(
+        number=invoice.number,
+        month=invoice.month.month,
+        agreement_id=invoice.agreement_id,
+        payer=invoice.payer,
+        payee=invoice.payee,
+        currency=invoice.currency,
+        total_minor=invoice.total_minor,
+        assumption=invoice.assumption,
+        issued=True,
+        lines=tuple(_line_view(invoice.agreement_id, invoice.currency, line) for line in invoice_lines(invoice)),
+    )
+
+
+def invoice_views(user: User | AnonymousUser | None, month: str) -> list[InvoiceView]:
+    """The month's invoices ``user`` may read: those issued when it closed, or while it is open the
+    drafts its lines make now."""
+    row = Month.objects.filter(month=month).first()
+    if row is None:
+        return []
+    if row.status == Month.Status.CLOSED:
+        return [_issued_view(i) for i in invoices(user, month)]
+    lines = Line.objects.filter(month=row).select_related("transaction").order_by("id")
+    views = []
+    for (agreement_id, payer, payee, currency), items in merged_invoice_lines(lines).items():
+        if not may_see_invoice(user, payer, payee):
+            continue
+        views.append(
+            InvoiceView(
+                number=invoice_number(month, agreement_id, payer, payee, currency),
+                month=month,
+                agreement_id=agreement_id,
+                payer=payer,
+                payee=payee,
+                currency=currency,
+                total_minor=sum(i.amount_minor for i in items),
+                assumption=any(i.assumption for i in items),
+                issued=False,
+                lines=tuple(_line_view(agreement_id, currency, i) for i in items),
+            )
+        )
+    return views
+
+
+def invoice_view(user: User | AnonymousUser | None, number: str) -> InvoiceView | None:
+    """One invoice (issued or draft) by number, or None when it does not exist or ``user`` may not see it."""
+    month = number[:7]
+    try:
+        core.Month.parse(month)
+    except ValueError:
+        return None
+    return next((v for v in invoice_views(user, month) if v.number == number), None)
+
+
+@dataclass(frozen=True)
+class MonthView:
+    month: str
+    status: str
+    closed_at: dt.datetime | None
+    closed_by: str
+    invoices: int
+    person_days: int
+    totals: tuple[str, ...]  # formatted, one per currency
+    assumption: bool
+
+
+def months(user: User | AnonymousUser | None) -> list[MonthView]:
+    """Every ledger month, newest first, with what ``user`` may read of it."""
+    shown = []
+    for row in Month.objects.select_related("closed_by").order_by("-month"):
+        views = invoice_views(user, row.month)
+        by_currency: dict[str, int] = {}
+        for view in views:
+            by_currency[view.currency] = by_currency.get(view.currency, 0) + view.total_minor
+        shown.append(
+            MonthView(
+                month=row.month,
+                status=row.status,
+                closed_at=row.closed_at,
+                closed_by=row.closed_by.username if row.closed_by else "",
+                invoices=len(views),
+                person_days=sum(v.person_days for v in views),
+                totals=tuple(core.format_minor(total, c) for c, total in sorted(by_currency.items())),
+                assumption=any(v.assumption for v in views),
+            )
+        )
+    return shown
+
+
+@dataclass(frozen=True)
+class ReconciliationRow:
+    """One agreement, facility and rate of a month: person-days and amounts three ways."""
+
+    agreement_id: str
+    facility: str
+    currency: str
+    rate_start: dt.date | None
+    rate_minor: int
+    expected_days: int  # recomputed now from the occupancy periods
+    expected_minor: int  # person-days x rate
+    accrued_days: int
+    accrued_minor: int
+    invoiced_days: int | None  # None while the month is open (nothing issued yet)
+    invoiced_minor: int | None
+
+    @property
+    def agrees(self) -> bool:
+        same = self.expected_days == self.accrued_days and self.expected_minor == self.accrued_minor
+        if self.invoiced_days is None:
+            return same
+        return same and self.accrued_days == self.invoiced_days and self.accrued_minor == self.invoiced_minor
+
+    def shown(self, amount: int | None) -> str:
+        return "–" if amount is None else core.format_minor(amount, self.currency)
+
+    @property
+    def rate(self) -> str:
+        return self.shown(self.rate_minor)
+
+    @property
+    def expected(self) -> str:
+        return self.shown(self.expected_minor)
+
+    @property
+    def accrued(self) -> str:
+        return self.shown(self.accrued_minor)
+
+    @property
+    def invoiced(self) -> str:
+        return self.shown(self.invoiced_minor)
+
+
+def reconciliation_rows(month: str) -> list[ReconciliationRow]:
+    """The person-day lines of a month side by side: recomputed, accrued in the ledger, invoiced."""
+    parsed = core.Month.parse(month)
+    stays = core.stays_frame(occupancy_periods(parsed.first, parsed.last))
+    expected = core.accrue(stays, core.rate_table(default_dataset().agreements.values()), parsed).lines
+    Key = tuple[str, str, str, dt.date | None, int]
+    table: dict[Key, dict[str, int]] = {}
+
+    def add(key: Key, what: str, days: int, amount: int) -> None:
+        cell = table.setdefault(key, {})
+        cell[f"{what}_days"] = cell.get(f"{what}_days", 0) + days
+        cell[f"{what}_minor"] = cell.get(f"{what}_minor", 0) + amount
+
+    for r in expected.iter_rows(named=True):
+        key = (r["agreement_id"], r["facility"], r["currency"], r["rate_start"], r["rate_minor"])
+        add(key, "expected", r["person_days"], r["amount_minor"])
+    for line in Line.objects.filter(month__month=month, transaction__kind=Transaction.Kind.ACCRUAL):
+        key = (line.agreement_id, line.facility, line.currency, line.rate_start, line.rate_minor)
+        add(key, "accrued", line.person_days, line.amount_minor)
+    issued = Invoice.objects.filter(month__month=month).exists()
+    for item in InvoiceLine.objects.filter(invoice__month__month=month, kind=Transaction.Kind.ACCRUAL).select_related(
+        "invoice"
+    ):
+        key = (item.invoice.agreement_id, item.facility, item.invoice.currency, item.rate_start, item.rate_minor)
+        add(key, "invoiced", item.person_days, item.amount_minor)
+    closed = Month.objects.filter(month=month, status=Month.Status.CLOSED).exists()
+    rows = []
+    for (agreement_id, facility, currency, rate_start, rate_minor), cell in sorted(
+        table.items(), key=lambda item: (item[0][0], item[0][1], item[0][3] or dt.date.min)
+    ):
+        invoiced = issued or closed
+        rows.append(
+            ReconciliationRow(
+                agreement_id=agreement_id,
+                facility=facility,
+                currency=currency,
+                rate_start=rate_start,
+                rate_minor=rate_minor,
+                expected_days=cell.get("expected_days", 0),
+                expected_minor=cell.get("expected_minor", 0),
+                accrued_days=cell.get("accrued_days", 0),
+                accrued_minor=cell.get("accrued_minor", 0),
+                invoiced_days=cell.get("invoiced_days", 0) if invoiced else None,
+                invoiced_minor=cell.get("invoiced_minor", 0) if invoiced else None,
+            )
+        )
+    return rows

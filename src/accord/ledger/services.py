@@ -14,6 +14,7 @@ import polars as pl
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
@@ -21,6 +22,7 @@ from accord.audit.services import record
 from accord.capacity.selectors import occupancy_periods
 from accord.core import ledger as core
 from accord.core.screening import default_dataset
+from accord.ledger import selectors
 from accord.ledger.models import Account, Invoice, InvoiceLine, Line, Month, Posting, Transaction
 
 
@@ -52,7 +54,7 @@ def post(
     """Write one balanced transaction with its lines. Refused (LedgerError) when unbalanced or
     when the month is closed; the database refuses both as well."""
     if month.status == Month.Status.CLOSED:
-        raise LedgerError(f"month {month.month} is closed: nothing is posted into it")
+        raise LedgerError(_("month %(month)s is closed: nothing is posted into it") % {"month": month.month})
     if len(entries) < 2:
         raise LedgerError("a transaction needs at least two postings")
     for currency in {e.currency for e in entries}:
@@ -136,7 +138,7 @@ def accrue_month(month: str, *, actor: User | None) -> AccrualResult:
     with transaction.atomic():
         row = open_month(month)
         if row.status == Month.Status.CLOSED:
-            raise LedgerError(f"month {month} is closed: it is not accrued again")
+            raise LedgerError(_("month %(month)s is closed: it is not accrued again") % {"month": month})
         stays = core.stays_frame(occupancy_periods(parsed.first, parsed.last))
         accrual = core.accrue(stays, core.rate_table(default_dataset().agreements.values()), parsed)
         delta = _difference(accrual.lines, _posted(row))
@@ -282,44 +284,10 @@ def close_month(month: str, *, actor: User | None) -> list[Invoice]:
 
 def _issue(row: Month) -> list[Invoice]:
     invoices: list[Invoice] = []
-    lines = list(Line.objects.filter(month=row).select_related("transaction").order_by("id"))
-    groups: dict[tuple[str, str, str, str], list[Line]] = {}
-    for line in lines:
-        groups.setdefault((line.agreement_id, line.payer, line.payee, line.currency), []).append(line)
-    for (agreement_id, payer, payee, currency), group in sorted(groups.items()):
-        merged: dict[tuple[object, ...], InvoiceLine] = {}
-        for line in group:
-            tx = line.transaction
-            key = (
-                tx.kind,
-                line.fee_id,
-                line.facility,
-                line.rate_start,
-                line.rate_minor,
-                line.reference,
-                tx.corrects_id,
-            )
-            item = merged.get(key)
-            if item is None:
-                merged[key] = InvoiceLine(
-                    kind=tx.kind,
-                    fee_id=line.fee_id,
-                    facility=line.facility,
-                    rate_start=line.rate_start,
-                    rate_minor=line.rate_minor,
-                    person_days=line.person_days,
-                    amount_minor=line.amount_minor,
-                    assumption=line.assumption,
-                    reference=line.reference,
-                    corrects_id=tx.corrects_id,
-                )
-            else:
-                item.person_days += line.person_days
-                item.amount_minor += line.amount_minor
-                item.assumption = item.assumption or line.assumption
-        items = [i for i in merged.values() if i.amount_minor != 0 or i.person_days != 0]
+    lines = Line.objects.filter(month=row).select_related("transaction").order_by("id")
+    for (agreement_id, payer, payee, currency), items in selectors.merged_invoice_lines(lines).items():
         invoice = Invoice.objects.create(
-            number=f"{row.month}/{agreement_id}/{payer}-{payee}/{currency}",
+            number=selectors.invoice_number(row.month, agreement_id, payer, payee, currency),
             month=row,
             agreement_id=agreement_id,
             payer=payer,
@@ -356,13 +324,13 @@ def post_correction(
     open month with a reference to the invoice it corrects. The closed month is not touched."""
     require(actor, Can.POST_LEDGER)
     if not reason.strip():
-        raise LedgerError("a correction needs a reason")
+        raise LedgerError(_("a correction needs a reason"))
     if amount_minor == 0:
-        raise LedgerError("a correction of 0 changes nothing")
+        raise LedgerError(_("a correction of 0 changes nothing"))
     with transaction.atomic():
         invoice = Invoice.objects.select_related("month").filter(number=invoice_number).first()
         if invoice is None:
-            raise LedgerError(f"no invoice {invoice_number}")
+            raise LedgerError(_("no invoice %(number)s") % {"number": invoice_number})
         target = next_open_month(invoice.month.month)
         tx = post(
             target,

@@ -405,6 +405,10 @@ def record_arrival(movement_id: int, *, user: User, at: dt.datetime | None = Non
     return movement
 
 
+# A handover typed to the minute on a device whose clock runs a little ahead is not "in the future".
+HANDOVER_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
 @retry_when_busy
 def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.datetime | None = None) -> ManifestEntry:
     """One person handed over: when, where and to whom; the case is handed over and its place
@@ -418,6 +422,9 @@ def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.da
     if not official.strip() or len(official) > 200:
         raise MovementError(_("the receiving official's name (1 to 200 characters)"), "official")
     when = _aware(at or timezone.now(), "at")
+    if when > timezone.now() + HANDOVER_CLOCK_SKEW:
+        # The occupancy, and the fees per person-day, start on the handover's day.
+        raise MovementError(_("the handover time %(at)s is in the future") % {"at": when.isoformat()}, "at")
     with transaction.atomic():
         entry = _arrived_entry(entry_id, user)
         case = lock(entry.case_id)

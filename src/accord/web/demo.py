@@ -83,6 +83,7 @@ def build_demo(people: int = 5_000, seed: int = 2025, say: Callable[[str], None]
 
     by_status = Movement.objects.values_list("status", flat=True)
     say("Movements: " + ", ".join(f"{by_status.filter(status=s).count()} {s}" for s in Movement.Status.values))
+    say(_money())
     return users
 
 
@@ -420,3 +421,64 @@ def _movements(travelling: dict[str, list[tuple[Case, str]]], officer: User, rev
     if boarded:
         order = ContentFile(b"DEMO ONLY. Order staying removal pending review of the habeas petition.", name="stay.txt")
         file_hold(boarded[0].person, kind="stay_of_removal", reference="DEMO-25-cv-0001", document=order, user=officer)
+
+
+# --- money (issue #13) ------------------------------------------------------------------------------
+
+# Two past CECOT flights (people, months before this one, day of the month they land): the fees of
+# their occupancy accrue from the handover day, so the ledger holds a few months of CECOT fees.
+CECOT_FLIGHTS = ((12, 3, 10), (8, 2, 5))
+# The demo's correction of the closed month's CECOT invoice: a credit note (illustrative).
+DEMO_CORRECTION = (-2 * 5500, -2, "demo: two person-days billed for a stay whose handover was recorded a day early")
+
+
+def _months_back(n: int, day: int) -> dt.date:
+    first = dt.date.today().replace(day=1)
+    for _ in range(n):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return first.replace(day=day)
+
+
+def _money() -> str:
+    """Months of CECOT fees through the ledger's use cases, as finance: two past CECOT flights
+    handed over, every whole month since accrued, the oldest closed with its invoices, and a credit note
+    of its CECOT invoice posted into the next open month with a reference to it."""
+    from accord.ledger import services as ledger
+    from accord.ledger.models import Invoice, Month
+
+    if not Month.objects.exists():
+        officer, reviewer = User.objects.get(username="officer"), User.objects.get(username="reviewer")
+        finance = User.objects.get(username="finance")
+        for i, (n, back, day) in enumerate(CECOT_FLIGHTS):
+            people = _demo_people(f"DMCE{i}-", n, nationalities="VE", conviction="felony")
+            landed = dt.datetime.combine(_months_back(back, day), dt.time(14), tzinfo=dt.UTC)
+            hours_ago = int((dt.datetime.now(dt.UTC) - landed).total_seconds() // 3600) + 3
+            flight = _flight(
+                officer,
+                "us-sv-2025",
+                -hours_ago,
+                carrier="Demo GlobalX",
+                flight_number=f"DGX 61{i}0",
+                destination_facility="cecot",
+                seats=40,
+                escorts=10,
+            )
+            entries = _board(flight, _accepted(people, "us-sv-2025", officer, reviewer), officer)
+            _hand_over(entries, _fly(flight, officer), "CECOT, Tecoluca", "Demo official M. Ortiz")
+        first = _months_back(CECOT_FLIGHTS[0][1], 1)
+        month = first
+        # Whole months only: a stay not yet released would accrue the rest of the current month,
+        # days that have not happened yet.
+        while month < dt.date.today().replace(day=1):
+            ledger.accrue_month(month.strftime("%Y-%m"), actor=finance)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        [invoice] = ledger.close_month(first.strftime("%Y-%m"), actor=finance)
+        amount, days, reason = DEMO_CORRECTION
+        ledger.post_correction(
+            invoice.number, amount_minor=amount, person_days=days, facility="cecot", reason=reason, actor=finance
+        )
+    closed = Month.objects.filter(status=Month.Status.CLOSED).count()
+    return (
+        f"Ledger: {Month.objects.count()} months accrued, {closed} closed with "
+        f"{Invoice.objects.count()} invoice(s), one correction in the next open month."
+    )

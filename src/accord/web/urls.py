@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/", include("accord.cases.urls")),
     path("holds/", include("accord.holds.urls")),
     path("movements/", include("accord.movements.urls")),
+    path("ledger/", include("accord.ledger.urls")),
     path("audit/", include("accord.audit.urls")),
     path("agreements/", views.agreement_list, name="agreements"),
     path("agreements/<str:agreement_id>/", views.agreement_detail, name="agreement"),

@@ -27,7 +27,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"can_cases": can(user, Can.VIEW_CASES), "can_audit": can(user, Can.VIEW_AUDIT)},
+        {
+            "can_cases": can(user, Can.VIEW_CASES),
+            "can_audit": can(user, Can.VIEW_AUDIT),
+            "can_ledger": can(user, Can.VIEW_LEDGER),
+        },
     )
 
 
