@@ -57,11 +57,6 @@ def test_the_occupancy_refuses_a_handover_day_after_today(
     assert Reservation.objects.get(case=case).status == "held"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug b, open: cases/steps.py's release step (off-limits while the lead changes it) lets "
-    "capacity's ValueError through; it should raise Refused(str(err)) so the page shows the refusal",
-)
 def test_a_release_before_the_recorded_handover_is_a_refusal_on_the_page_not_a_server_error(
     crew: dict[str, User], make_person: Callable[..., Person]
 ) -> None:

@@ -243,7 +243,10 @@ def release(case: Case, user: User, reason: str, day: dt.date | None, screening:
     """The receiving facility records that the person has left it (sentence served, released,
     transferred on): the occupied place is free again, the first in line takes it, and the case
     is closed. Nothing is screened: the move is over."""
-    freed = places.release(case.pk, actor=user, reason=reason.strip())
+    try:
+        freed = places.release(case.pk, actor=user, reason=reason.strip())
+    except ValueError as err:  # a release dated before the recorded handover: the stay never began
+        raise Refused(f"Cannot record the release: {err}") from None
     if freed is None:  # policy checked it; the lock makes it certain
         raise Refused(f"Nothing to release: case {case.pk} holds no occupied place")
     fill_from_waitlist(freed, exclude=case.pk)
