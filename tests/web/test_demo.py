@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -118,6 +119,17 @@ def test_the_demo_holds_movements_in_every_state(db: Any) -> None:
     assert caracas.status == "arrived" and (caracas.payer, caracas.payer_state) == ("receiving_state", "VE")
     flagged = caracas.entries.get(status="not_handed_over")
     assert (flagged.not_handed_over_reason, flagged.resolved) == ("medical", False)
+    # Their transport, charged at departure to the payer the agreement names, owed to the operator.
+    from accord.ledger.models import Line
+
+    charged = {
+        line.reference: (line.payer, line.payee, line.amount_minor, line.currency)
+        for line in Line.objects.filter(transaction__kind="transport")
+    }
+    assert charged == {
+        f"MV-{panama.pk}": ("US", "PA", 9_850_000, "USD"),
+        f"MV-{caracas.pk}": ("VE", "US", 14_200_000, "USD"),
+    }
     assert caracas.entries.filter(status="handed_over").count() == caracas.entries.count() - 1 >= 1
 
     # The planned one: the two past CECOT flights behind the demo's fees (the ledger) have landed.
@@ -149,7 +161,10 @@ def test_the_demo_holds_months_of_cecot_fees_one_closed_with_a_correction_in_the
 
     (first_n, first_back, first_day), (second_n, second_back, second_day) = CECOT_FLIGHTS
     oldest = _months_back(first_back, 1)
-    months = list(Month.objects.values_list("month", "status"))
+    # This month holds only the flights' transport charges (posted at departure): never accrued.
+    this_month = dt.date.today().strftime("%Y-%m")
+    assert set(Transaction.objects.filter(month__month=this_month).values_list("kind", flat=True)) <= {"transport"}
+    months = list(Month.objects.exclude(month=this_month).values_list("month", "status"))
     assert months[0] == (oldest.strftime("%Y-%m"), "closed")
     assert {status for _month, status in months[1:]} == {"open"} and len(months) == first_back
     assert months[-1][0] == _months_back(1, 1).strftime("%Y-%m")  # every whole month since: not this one

@@ -344,8 +344,19 @@ def _movements(travelling: dict[str, list[tuple[Case, str]]], officer: User, rev
     men, women = PANAMA_FLIGHT
     panama = _demo_people("DMPA-M", men, nationalities="CO", sending_state="PA")
     panama += _demo_people("DMPA-F", women, nationalities="CO", sending_state="PA", sex="F")
+    # Transport costs are illustrative demo figures (no source gives one): charged at departure to
+    # the payer the agreement names — the US for Panama's flight, Venezuela for its own people.
     bogota = _flight(
-        officer, "pa-co-2025", -30, hours=2, carrier="Demo Air Charter", flight_number="DAC 312", seats=50, escorts=15
+        officer,
+        "pa-co-2025",
+        -30,
+        hours=2,
+        carrier="Demo Air Charter",
+        flight_number="DAC 312",
+        seats=50,
+        escorts=15,
+        transport_cost_minor=9_850_000,
+        transport_currency="USD",
     )
     entries = _board(bogota, _accepted(panama, "pa-co-2025", officer, reviewer), officer)
     _hand_over(entries, _fly(bogota, officer), "El Dorado airport, Migración Colombia", "Demo official L. Gómez")
@@ -361,6 +372,8 @@ def _movements(travelling: dict[str, list[tuple[Case, str]]], officer: User, rev
         destination_facility="ve-demo-reception",
         seats=180,
         escorts=4,
+        transport_cost_minor=14_200_000,
+        transport_currency="USD",
     )
     entries = _board(caracas, _accepted(venezuelans, "us-ve-2025", officer, reviewer), officer)
     receiving = _fly(caracas, officer)
@@ -444,9 +457,10 @@ def _money() -> str:
     handed over, every whole month since accrued, the oldest closed with its invoices, and a credit note
     of its CECOT invoice posted into the next open month with a reference to it."""
     from accord.ledger import services as ledger
-    from accord.ledger.models import Invoice, Month
+    from accord.ledger.models import Invoice, Month, Transaction
 
-    if not Month.objects.exists():
+    # Built once (the movements before it may already have posted their transport charges).
+    if not Transaction.objects.filter(kind=Transaction.Kind.ACCRUAL).exists():
         officer, reviewer = User.objects.get(username="officer"), User.objects.get(username="reviewer")
         finance = User.objects.get(username="finance")
         for i, (n, back, day) in enumerate(CECOT_FLIGHTS):
@@ -479,6 +493,7 @@ def _money() -> str:
         )
     closed = Month.objects.filter(status=Month.Status.CLOSED).count()
     return (
-        f"Ledger: {Month.objects.count()} months accrued, {closed} closed with "
+        f"Ledger: {Month.objects.filter(transactions__kind=Transaction.Kind.ACCRUAL).distinct().count()} months "
+        f"accrued, {closed} closed with "
         f"{Invoice.objects.count()} invoice(s), one correction in the next open month."
     )
