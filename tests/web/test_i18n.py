@@ -72,6 +72,36 @@ def test_every_message_has_its_spanish_and_none_is_fuzzy(po: Path) -> None:
     assert not fuzzy, f"{po}: fuzzy {fuzzy}"
 
 
+def _translations(po: Path) -> dict[tuple[str, str], list[str]]:
+    found = {}
+    for entry in _entries(po):
+        context = next((line.split(" ", 1)[1].strip('"') for line in entry if line.startswith("msgctxt ")), "")
+        msgid, joined = "", False
+        for line in entry:
+            if line.startswith("msgid "):
+                msgid, joined = line.split(" ", 1)[1].strip('"'), True
+            elif line.startswith('"') and joined:
+                msgid += line.strip('"')
+            else:
+                joined = False if not line.startswith('"') else joined
+        if msgid:
+            found[(context, msgid)] = _msgstrs(entry)
+    return found
+
+
+def test_no_message_has_two_spanish_words_across_catalogs() -> None:
+    """Django merges the catalogs and the project's wins: the same English, in the same context,
+    translated differently in two catalogs would silently change the other app's pages."""
+    seen: dict[tuple[str, str], tuple[Path, list[str]]] = {}
+    clashes = []
+    for po in CATALOGS:
+        for key, spanish in _translations(po).items():
+            if key in seen and seen[key][1] != spanish:
+                clashes.append(f"{key}: {seen[key][1]} ({seen[key][0].parent.parent.parent.parent.name}) / {spanish}")
+            seen.setdefault(key, (po, spanish))
+    assert not clashes, "give one a context (msgctxt):\n" + "\n".join(clashes)
+
+
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="msgfmt (gettext) is not installed")
 @pytest.mark.parametrize("po", CATALOGS, ids=[str(p.relative_to(SRC)) for p in CATALOGS])
 def test_the_committed_mo_is_the_po_compiled(po: Path, tmp_path: Path) -> None:
@@ -176,8 +206,8 @@ def test_without_accept_language_the_pages_are_english(users: dict[str, User], r
 def test_dates_and_numbers_follow_the_language(users: dict[str, User], facilities: None) -> None:
     spanish = text_of(client_of(users["salvador"], **SPANISH), "/agreements/us-sv-2025/")
     english = text_of(client_of(users["salvador"]), "/agreements/us-sv-2025/")
-    assert re.search(r"en vigor del \d{1,2} de \w+ de \d{4}", spanish), "a Spanish date"
-    assert re.search(r"in force \w+\.? \d{1,2}, \d{4}", english), "an English date"
+    assert re.search(r"en vigor desde el \d{1,2} de \w+ de \d{4}, sin fecha de término", spanish), "a Spanish date"
+    assert re.search(r"in force \w+\.? \d{1,2}, \d{4} to open", english), "an English date"
 
 
 @pytest.mark.django_db
