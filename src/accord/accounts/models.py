@@ -9,15 +9,16 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CASE_OFFICER = "case_officer", "Case officer"
-    LEGAL_REVIEWER = "legal_reviewer", "Legal reviewer"
-    RECEIVING_OFFICER = "receiving_officer", "Receiving-state officer"
-    FINANCE = "finance", "Finance officer"
-    MONITOR = "monitor", "Independent monitor"
-    ADMIN = "admin", "Administrator"
+    CASE_OFFICER = "case_officer", _("Case officer")
+    LEGAL_REVIEWER = "legal_reviewer", _("Legal reviewer")
+    RECEIVING_OFFICER = "receiving_officer", _("Receiving-state officer")
+    FINANCE = "finance", _("Finance officer")
+    MONITOR = "monitor", _("Independent monitor")
+    ADMIN = "admin", _("Administrator")
 
 
 class User(AbstractUser):

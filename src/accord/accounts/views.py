@@ -9,6 +9,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import ApiToken
@@ -33,7 +34,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
                 form.save()
                 record_password_set(user, by=user, reason="changed by its owner")
             update_session_auth_hash(request, form.user)
-            messages.success(request, "Password changed.")
+            messages.success(request, _("Password changed."))
             return redirect("account")
     context = {"tokens": user.api_tokens.order_by("-created_at"), "shown_token": shown_token, "form": form}
     return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
@@ -49,5 +50,5 @@ def revoke_token_page(request: HttpRequest, token_id: int) -> HttpResponse:
     except AccountError as err:
         messages.error(request, str(err))
     else:
-        messages.success(request, f"Token “{token.name}” revoked.")
+        messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("account")

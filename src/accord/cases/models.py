@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accord.core import workflow
 from accord.people.models import Person
@@ -13,20 +14,20 @@ class State(models.TextChoices):
     """The workflow of DESIGN.md §4; the steps between states are in ``accord.core.workflow``.
     Labels are lower case: they are read inside sentences ("Case 4 is now closed")."""
 
-    DRAFT = "draft", "draft"
-    SCREENED = "screened", "screened"
-    LEGAL_REVIEW = "legal_review", "legal review"
-    APPROVED = "approved", "approved"
-    REFERRED = "referred", "referred"
-    ACCEPTED = "accepted", "accepted"
-    SCHEDULED = "scheduled", "scheduled"
-    IN_TRANSIT = "in_transit", "in transit"
-    HANDED_OVER = "handed_over", "handed over"
-    CLOSED = "closed", "closed"
-    REJECTED = "rejected", "rejected"
-    BLOCKED = "blocked", "blocked"
-    ON_HOLD = "on_hold", "on hold"
-    WITHDRAWN = "withdrawn", "withdrawn"
+    DRAFT = "draft", _("draft")
+    SCREENED = "screened", _("screened")
+    LEGAL_REVIEW = "legal_review", _("legal review")
+    APPROVED = "approved", _("approved")
+    REFERRED = "referred", _("referred")
+    ACCEPTED = "accepted", _("accepted")
+    SCHEDULED = "scheduled", _("scheduled")
+    IN_TRANSIT = "in_transit", _("in transit")
+    HANDED_OVER = "handed_over", _("handed over")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+    BLOCKED = "blocked", _("blocked")
+    ON_HOLD = "on_hold", _("on hold")
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 # States in which the receiving state has the case in front of it (and keeps it once closed).
@@ -111,15 +112,15 @@ class Case(models.Model):
     @property
     def held_from_label(self) -> str:
         """The state a hold interrupted, as a reader says it ("legal review")."""
-        return State(self.held_from).label if self.held_from else ""
+        return str(State(self.held_from).label) if self.held_from else ""
 
 
 class LegalBasis(models.TextChoices):
     """What the receiving state holds the person on, in its own law."""
 
-    CONVICTION = "conviction", "a conviction in the receiving state"
-    CHARGE = "charge", "a criminal charge pending in the receiving state"
-    COURT_ORDER = "court_order", "an order of a court of the receiving state"
+    CONVICTION = "conviction", _("a conviction in the receiving state")
+    CHARGE = "charge", _("a criminal charge pending in the receiving state")
+    COURT_ORDER = "court_order", _("an order of a court of the receiving state")
 
 
 def basis_label(basis: dict[str, str] | None) -> str:

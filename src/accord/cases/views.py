@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Role, User
@@ -108,7 +110,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "record": redaction.referral_view(case),
             "state": policy.seen_state(user, case),
             "state_label": redaction.seen_state_label(user, case),
-            "notice": RETURNED_NOTICE.format(case=case.pk) if returned else "",
+            "notice": _(RETURNED_NOTICE).format(case=case.pk) if returned else "",
             "reason": redaction.shown_reason(user, case),
             "reservation": None if returned else reservation,
         }
@@ -140,14 +142,20 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, str(err))
         return redirect("case", case_id=case.pk)
     except Busy:
-        messages.error(request, f"The system is busy and nothing was changed: try the {step} step again in a moment.")
+        messages.error(
+            request,
+            _("The system is busy and nothing was changed: try the %(step)s step again in a moment.") % {"step": step},
+        )
         return redirect("case", case_id=case.pk)
     if done.waiting:
         messages.warning(
-            request, f"No place free yet: case {done.case.pk} is on the waitlist at position {done.waitlist_position}."
+            request,
+            _("No place free yet: case %(case)s is on the waitlist at position %(n)s.")
+            % {"case": done.case.pk, "n": done.waitlist_position},
         )
     else:
-        messages.success(request, f"Case {done.case.pk} is now {redaction.seen_state_label(user, done.case)}.")
+        state = _(redaction.seen_state_label(user, done.case))  # the returned label comes from the core, in English
+        messages.success(request, _("Case %(case)s is now %(state)s.") % {"case": done.case.pk, "state": state})
     return redirect("case", case_id=done.case.pk)
 
 
@@ -174,5 +182,8 @@ def open_case_page(request: HttpRequest) -> HttpResponse:
     except CaseError as err:
         messages.error(request, str(err))
         return redirect("person", person_id=person.person_id)
-    messages.success(request, f"Case {case.pk} opened: {case.outcome}.")
+    messages.success(
+        request,
+        _("Case %(case)s opened: %(outcome)s.") % {"case": case.pk, "outcome": pgettext("outcome", case.outcome)},
+    )
     return redirect("case", case_id=case.pk)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Facility(models.Model):
     class Kind(models.TextChoices):
-        PRISON = "prison", "Prison"
-        RECEPTION = "reception", "Reception centre"
-        DETENTION = "detention", "Immigration detention"
+        PRISON = "prison", _("Prison")
+        RECEPTION = "reception", _("Reception centre")
+        DETENTION = "detention", _("Immigration detention")
 
     code = models.SlugField(max_length=64, unique=True, help_text="The facility id used in agreement data.")
     name = models.CharField(max_length=200)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.accounts.permissions import Can, require, user_of
@@ -29,10 +30,14 @@ def file_hold_page(request: HttpRequest, person_id: str) -> HttpResponse:
             user=user_of(request),
         )
     except CaseError as err:
-        messages.error(request, f"Hold not filed: {err}")
+        messages.error(request, _("Hold not filed: %(why)s") % {"why": err})
     else:
         held = person.cases.filter(state="on_hold").count()
-        messages.success(request, f"{hold} filed; {held} case(s) of {person.person_id} on hold.")
+        messages.success(
+            request,
+            _("%(hold)s filed; %(n)s case(s) of %(person)s on hold.")
+            % {"hold": hold, "n": held, "person": person.person_id},
+        )
     return redirect("person", person_id=person.person_id)
 
 
@@ -44,9 +49,9 @@ def lift_hold_page(request: HttpRequest, hold_id: int) -> HttpResponse:
     try:
         lift_hold(hold, user=user_of(request), reason=request.POST.get("reason", ""))
     except CaseError as err:
-        messages.error(request, f"Hold not lifted: {err}")
+        messages.error(request, _("Hold not lifted: %(why)s") % {"why": err})
     else:
-        messages.success(request, f"{hold} lifted.")
+        messages.success(request, _("%(hold)s lifted.") % {"hold": hold})
     return redirect("person", person_id=hold.person.person_id)
 
 

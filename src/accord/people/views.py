@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from accord.accounts.permissions import Can, require, user_of
 from accord.cases.services import explanation_json, screen_person_against
@@ -64,7 +65,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if upload is not None:
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in EXTENSIONS:
-            errors.append(f"{upload.name}: unsupported file type; use {', '.join(EXTENSIONS)}")
+            errors.append(
+                _("%(file)s: unsupported file type; use %(types)s")
+                % {"file": upload.name, "types": ", ".join(EXTENSIONS)}
+            )
             problems = 1
         else:
             with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
@@ -77,11 +81,17 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     errors = [str(e) for e in err.errors[:200]]
                     problems = max(err.total, len(err.errors))
                     if problems > len(errors):
-                        errors.append(f"… and {problems - len(errors)} more")
+                        errors.append(_("… and %(n)s more") % {"n": problems - len(errors)})
                 else:
                     messages.success(
                         request,
-                        f"{upload.name}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged.",
+                        _("%(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
+                        % {
+                            "file": upload.name,
+                            "created": result.created,
+                            "updated": result.updated,
+                            "unchanged": result.unchanged,
+                        },
                     )
                     return redirect("import")
     context = {"errors": errors, "problems": problems}
@@ -156,14 +166,16 @@ def person_edit(request: HttpRequest, person_id: str) -> HttpResponse:
         cells = {c: request.POST.get(c, "").strip() for c in EDITABLE}
         reason = request.POST.get("reason", "").strip()
         if not reason:
-            errors.append("Say why the record changes: the reason is kept in its history.")
+            errors.append(_("Say why the record changes: the reason is kept in its history."))
         else:
             try:
                 changed = update_person(person, cells, user=user_of(request), reason=reason)
             except RecordError as err:
                 errors = [str(e) for e in err.errors]
             else:
-                messages.success(request, f"Saved: {', '.join(changed) or 'nothing changed'}.")
+                messages.success(
+                    request, _("Saved: %(fields)s.") % {"fields": ", ".join(changed) or _("nothing changed")}
+                )
                 return redirect("person", person_id=person.person_id)
     fields = [(c, c.replace("_", " ").capitalize(), cells.get(c, ""), CHOICES.get(c)) for c in EDITABLE]
     return render(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 MAX_QUERY_VALUE = 2_000
@@ -48,3 +50,17 @@ class VaryOnHtmx:
         response = self.get_response(request)
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+class EnglishApi:
+    """After LocaleMiddleware: the API answers in English whatever the client's Accept-Language or
+    language cookie. Programs read its messages and labels, which must not change with a header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return self.get_response(request)

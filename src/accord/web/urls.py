@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's English / Español
     path("account/", include("accord.accounts.urls")),
     path("people/", include("accord.people.urls")),
     path("cases/", include("accord.cases.urls")),
