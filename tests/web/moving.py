@@ -90,15 +90,22 @@ def entry_of(case: Case) -> ManifestEntry:
 VIA_MOVEMENT = ("schedule", "depart", "hand_over")
 
 
-def via_movement(case_id: int, step: str, user: User, *, on: dt.date | None = None) -> Case:
+def flight_for(case: Case, officer: User, *, on: dt.date | None = None) -> Movement:
+    """A flight of its own for the case: its agreement, to the facility it was referred to."""
+    facility = (case.referral or {}).get("facility") or ""
+    return flight(officer, agreement_id=case.agreement_id, facility=facility, on=on)
+
+
+def via_movement(
+    case_id: int, step: str, user: User, *, on: dt.date | None = None, movement: Movement | None = None
+) -> Case:
     """Take ``step`` for one case the only way there is, with a movement of its own: "schedule"
-    puts it on a new flight (leaving tomorrow, or ``on``) made ready to travel; "depart" departs
-    that flight; "hand_over" records its arrival (once) and hands the person over. ``user`` takes
-    the step (a case officer, or the receiving officer for the handover)."""
+    puts it on ``movement`` (default: a new flight leaving tomorrow, or ``on``) made ready to
+    travel; "depart" departs that flight; "hand_over" records its arrival (once) and hands the
+    person over. ``user`` takes the step (a case officer, or the receiving officer for the handover)."""
     case = Case.objects.get(pk=case_id)
     if step == "schedule":
-        facility = (case.referral or {}).get("facility") or ""
-        movement = flight(user, agreement_id=case.agreement_id, facility=facility, on=on)
+        movement = movement or flight_for(case, user, on=on)
         for entry in moves.add_to_movement(movement.pk, [case_id], user=user):
             ready(entry, user, state=case.receiving_state)
     elif step == "depart":

@@ -7,14 +7,11 @@ import csv
 import datetime as dt
 import io
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import translation
-from django.utils.translation import _trans
 
 from accord.accounts.models import User
 from accord.audit.models import AuditEvent
@@ -34,8 +31,9 @@ VE_INVOICE = f"{MARCH}/us-ve-2025/US-VE/USD"
 NOTE = "55.00 USD a person-day is an illustrative order of magnitude"
 
 
-def client(username: str) -> Client:
-    c = Client()
+def client(username: str, language: str = "") -> Client:
+    """A logged-in client; ``language`` is what its browser asks for (Accept-Language)."""
+    c = Client(**({"HTTP_ACCEPT_LANGUAGE": language} if language else {}))
     c.force_login(User.objects.get(username=username))
     return c
 
@@ -309,18 +307,8 @@ def test_the_reconciliation_agrees_then_names_a_late_difference(
     Reservation.objects.filter(pk=late.pk).delete()
 
 
-@pytest.fixture
-def in_spanish(settings: Any) -> Iterator[None]:
-    """Translation on (USE_I18N is off in settings until the i18n branch lands) and Spanish active."""
-    settings.USE_I18N = True
-    _trans.__dict__.clear()  # gettext & co. are chosen on first use by USE_I18N (django.utils.translation)
-    with translation.override("es"):
-        yield
-    _trans.__dict__.clear()
-
-
-def test_the_pages_read_in_spanish(users: dict[str, User], march: None, in_spanish: None) -> None:
-    salvador = client("salvador")
+def test_the_pages_read_in_spanish(users: dict[str, User], march: None) -> None:
+    salvador = client("salvador", "es-SV")
     month = text(salvador.get(f"/ledger/{MARCH}/"))
     invoice = text(salvador.get("/ledger/invoice/", {"number": CECOT_INVOICE}))
     home = text(salvador.get("/ledger/"))
@@ -331,8 +319,8 @@ def test_the_pages_read_in_spanish(users: dict[str, User], march: None, in_spani
     assert "Solo las facturas de SV (como pagador o beneficiario)." in home
 
 
-def test_a_refusal_reads_in_spanish(users: dict[str, User], march: None, in_spanish: None) -> None:
-    finance = client("finance")
+def test_a_refusal_reads_in_spanish(users: dict[str, User], march: None) -> None:
+    finance = client("finance", "es")
     close(finance)
     refused = text(finance.post("/ledger/accrue/", {"month": MARCH}, follow=True))
     assert "No se devengó nada: el mes 2025-03 está cerrado: no se devenga de nuevo" in refused

@@ -81,7 +81,7 @@ from accord.movements.models import ManifestEntry
 from accord.people.models import Person
 from accord.people.services import update_person
 from tests.web.conftest import options_for, use_up_quota
-from tests.web.moving import via_movement
+from tests.web.moving import flight_for, via_movement
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +233,7 @@ class Workflow(RuleBasedStateMachine):
             actor, step = choices[pick % len(choices)]
             done = self.attempt(
                 f"{actor} {step.value} case {case} (offered)",
-                lambda actor=actor, step=step: self.step(case, step, actor),
+                self.step(case, step, actor),
                 may_return=step in VIA_MOVEMENT,
             )
             if done is not None:
@@ -246,14 +246,27 @@ class Workflow(RuleBasedStateMachine):
         movement's own checks (role, state, validation of the manifest) stop the wrong ones."""
         if step != Step.SCHEDULE and not ManifestEntry.objects.filter(case_id=case).exists():
             return
-        self.attempt(
-            f"{actor} {step.value} case {case} (movement)", lambda: self.step(case, step, actor), may_return=True
-        )
+        self.attempt(f"{actor} {step.value} case {case} (movement)", self.step(case, step, actor), may_return=True)
 
-    def step(self, case: int, step: Step, actor: str) -> Case:
+    def step(self, case: int, step: Step, actor: str) -> Callable[[], Case]:
+        """The change ``attempt`` makes. Scheduling puts the case on a flight planned beforehand
+        (planning it is its own, audited change, not part of the attempt)."""
+        if step == Step.SCHEDULE:
+            try:
+                movement = flight_for(Case.objects.get(pk=case), self.crew["officer"])
+            except CaseError as err:  # no movement under this agreement: the attempt is refused as such
+                refusal = err
+
+                def refused() -> Case:
+                    raise refusal
+
+                return refused
+            return lambda: via_movement(case, step.value, self.crew[actor], movement=movement)
         if step in VIA_MOVEMENT:
-            return via_movement(case, step.value, self.crew[actor])
-        return case_steps.take_step(case, step.value, user=self.crew[actor], reason="tested", **options_for(step)).case
+            return lambda: via_movement(case, step.value, self.crew[actor])
+        return lambda: (
+            case_steps.take_step(case, step.value, user=self.crew[actor], reason="tested", **options_for(step)).case
+        )
 
     def movement_moves(self, case: Case) -> list[tuple[str, Step]]:
         """What a movement offers to do next for the case: put it on a flight, depart it, hand it over."""
