@@ -40,6 +40,17 @@ def append_only_audit_between_flushes(request: pytest.FixtureRequest) -> Iterato
 
 
 @pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """LocaleMiddleware activates the language a request asks for in the thread that serves it,
+    which in Django's test client is the test's own: a test that asks for Spanish would leave the
+    next test in that worker reading Spanish messages. Each test ends back in the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def documents_in_a_temporary_folder(settings: Any, tmp_path: Path) -> None:
     """Uploaded hold documents land in the test's own folder, not in the working tree."""
     settings.MEDIA_ROOT = tmp_path / "documents"

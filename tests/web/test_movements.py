@@ -348,10 +348,13 @@ def test_the_place_is_occupied_from_the_day_of_handover_at_the_destination(
     """03:00 UTC is still the evening before in San Salvador (UTC-6): the occupancy, and the fee
     per person-day that the ledger accrues from it, starts on the local day of the handover."""
     case = accepted(make_person, crew, "NIGHT")
-    movement = flight(crew["officer"])
-    (entry,) = fill(movement, [case], crew["officer"])
-    fly(movement, crew)
-    at = dt.datetime.combine(timezone.now().date(), dt.time(3, 0), tzinfo=dt.UTC)
+    at = dt.datetime.combine(timezone.now().date() - dt.timedelta(days=1), dt.time(3, 0), tzinfo=dt.UTC)
+    movement = flight(crew["officer"], on=at.date() - dt.timedelta(days=1))
+    (entry,) = moves.add_to_movement(movement.pk, [case.pk], user=crew["officer"])
+    moves.record_travel_document(entry.pk, user=crew["officer"], kind="accepted", state="SV", reference="SV-NIGHT")
+    moves.record_fitness(entry.pk, user=crew["officer"], on=movement.planned_departure.date())
+    moves.depart(movement.pk, user=crew["officer"], at=at - dt.timedelta(hours=5))
+    moves.record_arrival(movement.pk, user=crew["salvador"], at=at - dt.timedelta(hours=2))
     moves.hand_over(entry.pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=at)
     held = Reservation.objects.get(case=case, status="occupied")
     assert held.occupied_on == at.date() - dt.timedelta(days=1)
