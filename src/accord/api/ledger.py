@@ -17,7 +17,7 @@ from accord.api.common import ERRORS, caller
 from accord.api.errors import error
 from accord.core.ledger import Month
 from accord.ledger import selectors, services
-from accord.ledger.models import Invoice
+from accord.ledger.models import Invoice, InvoiceLine
 
 router = Router(tags=["ledger"])
 
@@ -32,6 +32,10 @@ class InvoiceOut(Schema):
     total_minor: int
     assumption: bool
 
+    @staticmethod
+    def resolve_month(invoice: Invoice) -> str:
+        return invoice.month.month
+
 
 class InvoiceLineOut(Schema):
     kind: str
@@ -45,9 +49,17 @@ class InvoiceLineOut(Schema):
     reference: str
     corrects: str | None
 
+    @staticmethod
+    def resolve_corrects(line: InvoiceLine) -> str | None:
+        return line.corrects.number if line.corrects else None
+
 
 class InvoiceDetailOut(InvoiceOut):
     lines: list[InvoiceLineOut]
+
+    @staticmethod
+    def resolve_lines(invoice: Invoice) -> list[InvoiceLine]:
+        return selectors.invoice_lines(invoice)
 
 
 class AccrualOut(Schema):
@@ -87,24 +99,11 @@ def _month(text: str, field: str = "month") -> str:
         raise ValidationError([{"loc": (field,), "msg": str(err)}]) from None
 
 
-def _invoice_out(invoice: Invoice) -> dict[str, Any]:
-    return {
-        "number": invoice.number,
-        "month": invoice.month.month,
-        "agreement_id": invoice.agreement_id,
-        "payer": invoice.payer,
-        "payee": invoice.payee,
-        "currency": invoice.currency,
-        "total_minor": invoice.total_minor,
-        "assumption": invoice.assumption,
-    }
-
-
 @router.get("/ledger/invoices", response={200: list[InvoiceOut], **ERRORS})
 def list_invoices(request: HttpRequest, month: str = "") -> Any:
     user = caller(request)
     require(user, Can.VIEW_LEDGER)
-    return [_invoice_out(i) for i in selectors.invoices(user, _month(month) if month else None)]
+    return selectors.invoices(user, _month(month) if month else None)
 
 
 @router.get("/ledger/invoice", response={200: InvoiceDetailOut, **ERRORS})
@@ -115,22 +114,7 @@ def invoice_detail(request: HttpRequest, number: str) -> Any:
     found = selectors.invoice(user, number)
     if found is None:
         raise Http404(f"no invoice {number[:80]!r}")
-    lines = [
-        {
-            "kind": line.kind,
-            "fee_id": line.fee_id,
-            "facility": line.facility,
-            "rate_start": line.rate_start,
-            "rate_minor": line.rate_minor,
-            "person_days": line.person_days,
-            "amount_minor": line.amount_minor,
-            "assumption": line.assumption,
-            "reference": line.reference,
-            "corrects": line.corrects.number if line.corrects else None,
-        }
-        for line in selectors.invoice_lines(found)
-    ]
-    return {**_invoice_out(found), "lines": lines}
+    return found
 
 
 @router.get("/ledger/statement.csv", response={200: None, **ERRORS})
@@ -169,7 +153,7 @@ def close(request: HttpRequest, month: str) -> Any:
     user = caller(request)
     require(user, Can.POST_LEDGER)
     try:
-        return [_invoice_out(i) for i in services.close_month(_month(month), actor=user)]
+        return services.close_month(_month(month), actor=user)
     except services.LedgerError as err:
         return error(request, 400, str(err), "month")
 

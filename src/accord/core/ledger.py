@@ -271,11 +271,17 @@ def transit_fee(term: FeeTerm, nationality: str | None, day: dt.date) -> tuple[i
     return rate.amount_minor, rate.assumption or term.nationalities_assumption
 
 
-def format_minor(amount_minor: int, currency: str) -> str:
-    """12345 USD -> '123.45 USD' (two decimals for every currency we know; integer arithmetic)."""
+def format_amount(amount_minor: int) -> str:
+    """12345 -> '123.45', -1100000 -> '-11,000.00' (two decimals for every currency we know;
+    integer arithmetic)."""
     sign = "-" if amount_minor < 0 else ""
     units, cents = divmod(abs(amount_minor), 100)
-    return f"{sign}{units:,}.{cents:02d} {currency}"
+    return f"{sign}{units:,}.{cents:02d}"
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """12345 USD -> '123.45 USD'."""
+    return f"{format_amount(amount_minor)} {currency}"
 
 
 def parse_minor(text: str) -> int:

@@ -295,7 +295,29 @@ def _line_view(agreement_id: str, currency: str, line: InvoiceLine) -> LineView:
     )
 
 
-def _issued_view(invoice: Invoice) -> InvoiceView:
+def draft_invoices(row: Month) -> list[tuple[Invoice, list[InvoiceLine]]]:
+    """The invoices the month's lines make as they stand, unsaved, each with its lines: closing
+    the month issues exactly these, and an open month's pages show them as drafts."""
+    lines = Line.objects.filter(month=row).select_related("transaction").order_by("id")
+    return [
+        (
+            Invoice(
+                number=invoice_number(row.month, agreement_id, payer, payee, currency),
+                month=row,
+                agreement_id=agreement_id,
+                payer=payer,
+                payee=payee,
+                currency=currency,
+                total_minor=sum(i.amount_minor for i in items),
+                assumption=any(i.assumption for i in items),
+            ),
+            items,
+        )
+        for (agreement_id, payer, payee, currency), items in merged_invoice_lines(lines).items()
+    ]
+
+
+def _view(invoice: Invoice, lines: Iterable[InvoiceLine], *, issued: bool) -> InvoiceView:
     return InvoiceView(
         number=invoice.number,
         month=invoice.month.month,
@@ -305,8 +327,8 @@ def _issued_view(invoice: Invoice) -> InvoiceView:
         currency=invoice.currency,
         total_minor=invoice.total_minor,
         assumption=invoice.assumption,
-        issued=True,
-        lines=tuple(_line_view(invoice.agreement_id, invoice.currency, line) for line in invoice_lines(invoice)),
+        issued=issued,
+        lines=tuple(_line_view(invoice.agreement_id, invoice.currency, line) for line in lines),
     )
 
 
@@ -317,27 +339,12 @@ def invoice_views(user: User | AnonymousUser | None, month: str) -> list[Invoice
     if row is None:
         return []
     if row.status == Month.Status.CLOSED:
-        return [_issued_view(i) for i in invoices(user, month)]
-    lines = Line.objects.filter(month=row).select_related("transaction").order_by("id")
-    views = []
-    for (agreement_id, payer, payee, currency), items in merged_invoice_lines(lines).items():
-        if not may_see_invoice(user, payer, payee):
-            continue
-        views.append(
-            InvoiceView(
-                number=invoice_number(month, agreement_id, payer, payee, currency),
-                month=month,
-                agreement_id=agreement_id,
-                payer=payer,
-                payee=payee,
-                currency=currency,
-                total_minor=sum(i.amount_minor for i in items),
-                assumption=any(i.assumption for i in items),
-                issued=False,
-                lines=tuple(_line_view(agreement_id, currency, i) for i in items),
-            )
-        )
-    return views
+        return [_view(i, invoice_lines(i), issued=True) for i in invoices(user, month)]
+    return [
+        _view(invoice, items, issued=False)
+        for invoice, items in draft_invoices(row)
+        if may_see_invoice(user, invoice.payer, invoice.payee)
+    ]
 
 
 def invoice_view(user: User | AnonymousUser | None, number: str) -> InvoiceView | None:

@@ -283,24 +283,14 @@ def close_month(month: str, *, actor: User | None) -> list[Invoice]:
 
 
 def _issue(row: Month) -> list[Invoice]:
-    invoices: list[Invoice] = []
-    lines = Line.objects.filter(month=row).select_related("transaction").order_by("id")
-    for (agreement_id, payer, payee, currency), items in selectors.merged_invoice_lines(lines).items():
-        invoice = Invoice.objects.create(
-            number=selectors.invoice_number(row.month, agreement_id, payer, payee, currency),
-            month=row,
-            agreement_id=agreement_id,
-            payer=payer,
-            payee=payee,
-            currency=currency,
-            total_minor=sum(i.amount_minor for i in items),
-            assumption=any(i.assumption for i in items),
-        )
+    issued: list[Invoice] = []
+    for invoice, items in selectors.draft_invoices(row):
+        invoice.save()
         for item in items:
             item.invoice = invoice
         InvoiceLine.objects.bulk_create(items)
-        invoices.append(invoice)
-    return invoices
+        issued.append(invoice)
+    return issued
 
 
 def next_open_month(after: str) -> Month:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.accounts.models import User
 from accord.accounts.permissions import Can, require, user_of
 from accord.core import ledger as core
 from accord.ledger import documents, policy, selectors, services
@@ -99,11 +100,15 @@ def invoice_pdf(request: HttpRequest) -> HttpResponse:
     return _download(pdf, "application/pdf", f"invoice-{_file_name(invoice.number)}.pdf")
 
 
-@login_required
-def statement_pdf(request: HttpRequest, month: str) -> HttpResponse:
+def _readable_month(request: HttpRequest, month: str) -> tuple[User, Month]:
     user = user_of(request)
     require(user, Can.VIEW_LEDGER)
-    row = _month_row(_month(month))
+    return user, _month_row(_month(month))
+
+
+@login_required
+def statement_pdf(request: HttpRequest, month: str) -> HttpResponse:
+    user, row = _readable_month(request, month)
     invoices = tuple(selectors.invoice_views(user, row.month))
     pdf = documents.statement_pdf(documents.Statement(title=row.month, invoices=invoices))
     return _download(pdf, "application/pdf", f"statement-{row.month}.pdf")
@@ -112,9 +117,7 @@ def statement_pdf(request: HttpRequest, month: str) -> HttpResponse:
 @login_required
 def statement_csv(request: HttpRequest, month: str) -> HttpResponse:
     """The month's issued invoice lines as CSV (an open month has none issued yet: header only)."""
-    user = user_of(request)
-    require(user, Can.VIEW_LEDGER)
-    row = _month_row(_month(month))
+    user, row = _readable_month(request, month)
     text = selectors.statement_csv(user, row.month)
     return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"statement-{row.month}.csv")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require, user_of
 from accord.cases.errors import Busy, CaseError
+from accord.core.ledger import format_amount, parse_minor
 from accord.core.screening import default_dataset
 from accord.movements import documents, policy, selectors, services
 from accord.movements.models import ManifestEntry, Movement
@@ -79,12 +79,12 @@ def _minor(value: str, field: str) -> int | None:
     if not value:
         return None
     try:
-        amount = Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount <= 0 or (amount * 100) != (amount * 100).to_integral_value():
+        amount = parse_minor(value)
+    except ValueError:
+        amount = 0
+    if amount <= 0:
         raise services.MovementError(_("%(value)r is not an amount (up to two decimals)") % {"value": value}, field)
-    return int(amount * 100)
+    return amount
 
 
 def _whole(value: str, field: str) -> int:
@@ -196,8 +196,7 @@ def movement_edit(request: HttpRequest, movement_id: int) -> HttpResponse:
 
 
 def _amount(minor: int | None) -> str:
-    """Minor units as the amount people read (182,500.00); exact, no float."""
-    return "" if minor is None else f"{minor // 100:,}.{minor % 100:02d}"
+    return "" if minor is None else format_amount(minor)
 
 
 def _current(movement: Movement) -> dict[str, str]:
