@@ -62,6 +62,14 @@ PLACEMENTS = (
     pgettext_lazy("placement", "prison_if_convicted"),
 )
 
+# How far a person was convicted (accord.core.vocabulary.CONVICTIONS).
+CONVICTIONS = (
+    pgettext_lazy("conviction", "none"),
+    pgettext_lazy("conviction", "misdemeanor"),
+    pgettext_lazy("conviction", "felony"),
+    pgettext_lazy("conviction", "violent_felony"),
+)
+
 # The agreement data's own words (accord.core.dataset): statuses and the kinds of clause and facility.
 AGREEMENT_WORDS = (
     pgettext_lazy("agreement status", "in_force"),
