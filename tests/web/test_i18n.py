@@ -205,11 +205,18 @@ def test_without_accept_language_the_pages_are_english(users: dict[str, User], r
 
 
 @pytest.mark.django_db
-def test_dates_and_numbers_follow_the_language(users: dict[str, User], facilities: None) -> None:
+def test_dates_are_iso_in_every_language_and_the_words_around_them_are_not(
+    users: dict[str, User], facilities: None
+) -> None:
+    """Officials of several states read the same dates: ISO 8601 in both languages (Django's own
+    Spanish formats would write "3 de febrero de 2025", unlike every other page), amounts as
+    amounts, not minor units."""
     spanish = text_of(client_of(users["salvador"], **SPANISH), "/agreements/us-sv-2025/")
     english = text_of(client_of(users["salvador"]), "/agreements/us-sv-2025/")
-    assert re.search(r"en vigor desde el \d{1,2} de \w+ de \d{4}, sin fecha de término", spanish), "a Spanish date"
-    assert re.search(r"in force \w+\.? \d{1,2}, \d{4} to open", english), "an English date"
+    assert "en vigor desde el 2025-02-03, sin fecha de término" in spanish
+    assert "in force 2025-02-03 to open" in english
+    assert "desde el 2025-02-03: 55.00 USD" in spanish and "from 2025-02-03: 55.00 USD" in english
+    assert "minor units" not in english and "unidades menores" not in spanish
 
 
 @pytest.mark.django_db

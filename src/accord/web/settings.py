@@ -162,9 +162,11 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]  # the shared templates' and the apps' s
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# ISO dates everywhere: officials in several countries read them, and they sort.
+# ISO dates everywhere: officials in several countries read them, and they sort. With i18n on,
+# a language's own format files win over these settings, so ours (web/formats/<lang>) say the same.
 DATE_FORMAT = "Y-m-d"
 DATETIME_FORMAT = "Y-m-d H:i"
+FORMAT_MODULE_PATH = ["accord.web.formats"]
 
 STATIC_URL = "static/"
 MEDIA_URL = "media/"  # nothing is served from here; without it, the test server serves the working directory

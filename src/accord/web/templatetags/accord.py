@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from accord.core.ledger import format_minor
+
 register = template.Library()
 
 
@@ -16,3 +18,9 @@ def person_path(person_id: str) -> str:
         return reverse("person", args=[person_id])
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def money(amount_minor: int, currency: str) -> str:
+    """5500|money:"USD" -> '55.00 USD': integer minor units as people read an amount."""
+    return format_minor(amount_minor, currency)
