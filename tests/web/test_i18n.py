@@ -287,3 +287,21 @@ def test_a_receiving_officer_in_san_salvador_works_in_spanish_in_the_browser(
         browse.watch.check()
     finally:
         context.close()
+
+
+def test_every_refusal_names_its_action_in_both_languages() -> None:
+    """A page refused for want of a permission says which, in the reader's language."""
+    from accord.accounts.permissions import ACTION_LABELS, Can
+
+    assert set(ACTION_LABELS) == set(Can)
+    with translation.override("en"):
+        assert str(ACTION_LABELS[Can.VIEW_LEDGER]) == "view ledger"
+    with translation.override("es"):
+        assert str(ACTION_LABELS[Can.VIEW_LEDGER]) == "ver la contabilidad"
+
+
+@pytest.mark.django_db
+def test_a_refused_page_says_why_in_spanish(users: dict[str, User]) -> None:
+    answer = client_of(users["monitor"], **SPANISH).get("/ledger/")
+    assert answer.status_code == 403
+    assert "Su función no le permite ver la contabilidad." in answer.content.decode()

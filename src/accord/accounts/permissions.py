@@ -11,6 +11,8 @@ from enum import StrEnum
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accord.accounts.models import Role, User
 
@@ -38,6 +40,31 @@ class Can(StrEnum):
     # Money (ledger): reading is scoped further in ledger.policy (a receiving officer: own state).
     VIEW_LEDGER = "view_ledger"
     POST_LEDGER = "post_ledger"
+
+
+# What a refusal says the role may not do ("your role may not view ledger"), in the reader's language.
+ACTION_LABELS = {
+    Can.VIEW_PEOPLE: gettext_lazy("view people"),
+    Can.EDIT_PEOPLE: gettext_lazy("edit people"),
+    Can.IMPORT_PEOPLE: gettext_lazy("import people"),
+    Can.VIEW_PROTECTION: gettext_lazy("view protection"),
+    Can.VIEW_CASES: gettext_lazy("view cases"),
+    Can.OPEN_CASES: gettext_lazy("open cases"),
+    Can.VIEW_FACILITIES: gettext_lazy("view facilities"),
+    Can.VIEW_AGREEMENTS: gettext_lazy("view agreements"),
+    Can.SCREEN: gettext_lazy("screen"),
+    Can.VIEW_STATISTICS: gettext_lazy("view statistics"),
+    Can.VIEW_HOLDS: gettext_lazy("view holds"),
+    Can.FILE_HOLDS: gettext_lazy("file holds"),
+    Can.LIFT_HOLDS: gettext_lazy("lift holds"),
+    Can.VIEW_AUDIT: gettext_lazy("view audit"),
+    Can.MANAGE_ACCOUNTS: gettext_lazy("manage accounts"),
+    Can.VIEW_MOVEMENTS: gettext_lazy("view movements"),
+    Can.MANAGE_MOVEMENTS: gettext_lazy("manage movements"),
+    Can.RECEIVE_MOVEMENTS: gettext_lazy("receive movements"),
+    Can.VIEW_LEDGER: gettext_lazy("view ledger"),
+    Can.POST_LEDGER: gettext_lazy("post ledger"),
+}
 
 
 _SENDING_STAFF = {
@@ -105,7 +132,7 @@ def can(user: User | AnonymousUser | None, action: Can) -> bool:
 def require(user: User | AnonymousUser | None, action: Can) -> None:
     """Raise PermissionDenied unless the user's role grants the action."""
     if not can(user, action):
-        raise PermissionDenied(f"your role may not {action.value.replace('_', ' ')}")
+        raise PermissionDenied(_("your role may not %(action)s") % {"action": ACTION_LABELS[action]})
 
 
 def user_of(request: HttpRequest) -> User:
@@ -113,5 +140,5 @@ def user_of(request: HttpRequest) -> User:
     ``AccordAdminSite.has_permission``). Nobody signed in is refused, never taken for a user."""
     user = request.user
     if not isinstance(user, User):
-        raise PermissionDenied("sign in first")
+        raise PermissionDenied(_("sign in first"))
     return user
