@@ -66,3 +66,26 @@ def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person:
     assert (monitor["movement"]["payer"], monitor["movement"]["payer_state"]) == (None, None)
     assert [m["payer_state"] for m in ok(api("monitor").get("/movements"))] == [None]
     refused(api("admin").get(f"/movements/{mid}"), 404)
+
+
+def test_the_movement_list_is_read_a_page_at_a_time(api: Api, users: dict[str, User]) -> None:  # noqa: F811
+    """Latest planned departure first, ``limit`` at a time; a limit beyond the maximum is a 422."""
+    leaves = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
+    body: dict[str, Any] = {
+        "agreement_id": "us-sv-2025",
+        "kind": "charter",
+        "origin": "Alexandria, LA (AEX)",
+        "departure_tz": "America/Chicago",
+        "arrival_tz": "America/El_Salvador",
+        "seats": 10,
+        "escorts": 2,
+    }
+    ids = []
+    for day in range(3):
+        at = leaves + dt.timedelta(days=day)
+        times = {"planned_departure": at.isoformat(), "planned_arrival": (at + dt.timedelta(hours=3)).isoformat()}
+        ids.append(ok(api("officer").post("/movements", json={**body, **times}), 201)["id"])
+    first = ok(api("officer").get("/movements?limit=2"))
+    rest = ok(api("officer").get("/movements?limit=2&offset=2"))
+    assert [m["id"] for m in first + rest] == ids[::-1]
+    refused(api("officer").get("/movements?limit=501"), 422, "limit")

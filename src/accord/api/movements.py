@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from accord.accounts.models import User
-from accord.api.common import ERRORS, caller
+from accord.api.common import ERRORS, Limit, Offset, caller
 from accord.api.schemas import RefusalOut
 from accord.movements import policy, selectors
 from accord.movements import services as moves
@@ -156,10 +156,11 @@ def _problem(p: Any) -> dict[str, Any]:
 
 
 @router.get("/movements", response={200: list[MovementOut], **ERRORS}, tags=["movements"])
-def movement_list(request: HttpRequest) -> Any:
-    """The movements the caller may see (a receiving officer: those to their state)."""
+def movement_list(request: HttpRequest, limit: int = Limit, offset: int = Offset) -> Any:
+    """The movements the caller may see (a receiving officer: those to their state), latest planned
+    departure first, ``limit`` at a time."""
     user = caller(request)
-    return [_out(m, user) for m in selectors.movement_list(user)]
+    return [_out(m, user) for m in selectors.movement_list(user)[offset : offset + limit]]
 
 
 @router.post("/movements", response={201: MovementOut, **CHANGES}, tags=["movements"])
