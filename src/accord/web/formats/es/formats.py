@@ -1,8 +1,3 @@
-"""Dates as ISO 8601 in Spanish too (see settings.FORMAT_MODULE_PATH); numbers keep the language's own."""
+"""ISO 8601 dates (numbers keep the language's own separators)."""
 
-DATE_FORMAT = "Y-m-d"
-DATETIME_FORMAT = "Y-m-d H:i"
-SHORT_DATE_FORMAT = "Y-m-d"
-SHORT_DATETIME_FORMAT = "Y-m-d H:i"
-MONTH_DAY_FORMAT = "m-d"
-YEAR_MONTH_FORMAT = "Y-m"
+from accord.web.formats.iso import *  # noqa: F403  (Django reads the *_FORMAT names off this module)
