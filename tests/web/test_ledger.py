@@ -529,6 +529,8 @@ def test_contracted_places_are_billed_per_place_year_prorated_to_the_cent(
     lines = list(invoice.lines.order_by("rate_start").values_list("kind", "person_days", "rate_minor", "amount_minor"))
     assert lines == [("place_year", 16 * 7, 1_000_000, 306_850), ("place_year", 15 * 9, 1_250_000, 462_328)]
     assert invoice.total_minor == 769_178 and selectors.reconciliation("2025-03") == []
+    view = selectors.invoice_view(users["finance"], invoice.number)
+    assert view is not None and (view.person_days, view.place_days) == (0, 16 * 7 + 15 * 9)
     finance = Client()
     finance.force_login(users["finance"])
     assert "contracted places" in finance.get("/ledger/invoice/", {"number": invoice.number}).content.decode()

@@ -77,6 +77,8 @@ def test_places_held_are_billed_per_day_until_occupied_as_their_own_line(
     assert invoice.total_minor == Line.objects.aggregate(t=Sum("amount_minor"))["t"] == 56 * 5500
     assert selectors.reconciliation(MARCH) == []
     assert [r.kind for r in selectors.reconciliation_rows(MARCH)] == ["accrual", "reserved_places"]
+    view = selectors.invoice_view(users["finance"], invoice.number)
+    assert view is not None and (view.person_days, view.place_days) == (24, 32)
 
     finance = Client()
     finance.force_login(users["finance"])

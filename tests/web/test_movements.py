@@ -384,3 +384,17 @@ def test_a_handover_before_the_arrival_and_an_arrival_before_the_departure_are_r
         Reservation.objects.get(case=case, status="occupied").held_until
         == Reservation.objects.get(case=case).occupied_on
     )
+
+
+def test_a_handover_typed_to_the_minute_of_the_arrival_is_accepted(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = accepted(make_person, crew, "SAME-MINUTE")
+    movement = flight(crew["officer"])
+    fill(movement, [case], crew["officer"])
+    landed = (timezone.now() - dt.timedelta(hours=1)).replace(second=42)
+    moves.depart(movement.pk, user=crew["officer"], at=landed - dt.timedelta(hours=3))
+    moves.record_arrival(movement.pk, user=crew["salvador"], at=landed)
+    typed = landed.replace(second=0, microsecond=0)  # the form's minute
+    moves.hand_over(entry_of(case).pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=typed)
+    assert entry_of(case).status == "handed_over"

@@ -125,6 +125,8 @@ def _line_frame(rows: Sequence[Mapping[str, Any]], month: str) -> pl.DataFrame:
     return frame.with_columns(pl.lit(month).alias("month")).select(core.LINE_COLUMNS)
 
 
+# Lines whose ``person_days`` are place-days: held but empty, or contracted per place-year.
+PLACE_DAY_KINDS = (Transaction.Kind.RESERVED, Transaction.Kind.PLACE_YEAR)
 # The kinds accrued from periods (person-days of occupancy, place-days held), reconciled alike.
 ACCRUED_KINDS = (Transaction.Kind.ACCRUAL, Transaction.Kind.RESERVED, Transaction.Kind.PLACE_YEAR)
 
@@ -313,7 +315,13 @@ class InvoiceView:
 
     @property
     def person_days(self) -> int:
-        return sum(line.person_days for line in self.lines)  # corrections' too; transport has none
+        """Person-days of occupancy (corrections' too); place-days are counted apart."""
+        return sum(line.person_days for line in self.lines if line.kind not in PLACE_DAY_KINDS)
+
+    @property
+    def place_days(self) -> int:
+        """Place-days held but not occupied, or contracted (reserved places, place-years)."""
+        return sum(line.person_days for line in self.lines if line.kind in PLACE_DAY_KINDS)
 
     @property
     def not_assessed(self) -> int:

@@ -425,7 +425,9 @@ def record_arrival(movement_id: int, *, user: User, at: dt.datetime | None = Non
         movement = _lock_received(movement_id, user)
         _require_status(movement, Movement.Status.DEPARTED, _("recorded as arrived"))
         arrival = _aware(at or timezone.now(), "at")
-        if movement.actual_departure is not None and arrival < movement.actual_departure:
+        if movement.actual_departure is not None and arrival < movement.actual_departure.replace(
+            second=0, microsecond=0
+        ):
             raise MovementError(
                 _("the arrival time %(at)s is before the movement's recorded departure %(departure)s")
                 % {"at": arrival.isoformat(), "departure": movement.actual_departure.isoformat()},
@@ -461,8 +463,9 @@ def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.da
     with transaction.atomic():
         entry = _arrived_entry(entry_id, user)
         arrived = entry.movement.actual_arrival
-        if arrived is not None and when < arrived:
-            # A person is handed over after the movement arrived (and so after it departed).
+        if arrived is not None and when < arrived.replace(second=0, microsecond=0):
+            # A person is handed over after the movement arrived (and so after it departed); a
+            # time typed to the minute of the arrival is not before it.
             raise MovementError(
                 _("the handover time %(at)s is before the movement's recorded arrival %(arrival)s")
                 % {"at": when.isoformat(), "arrival": arrived.isoformat()},
