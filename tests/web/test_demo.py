@@ -155,7 +155,7 @@ def test_the_demo_holds_months_of_cecot_fees_one_closed_with_a_correction_in_the
 
     from accord.ledger import selectors
     from accord.ledger.models import Invoice, Month, Transaction
-    from accord.web.demo import CECOT_FLIGHTS, _months_back
+    from accord.web.demo import CECOT_FLIGHTS, TRANSIT_FLIGHT, _months_back
 
     users = build(300)
 
@@ -183,9 +183,23 @@ def test_the_demo_holds_months_of_cecot_fees_one_closed_with_a_correction_in_the
 
     finance = User.objects.get(username="finance")
     second = _months_back(second_back, 1)
-    [next_month] = selectors.invoice_views(finance, months[1][0])
+    transit, next_month = selectors.invoice_views(finance, months[1][0])  # by agreement id
     expected = calendar.monthrange(second.year, second.month)[1] * first_n
     expected += (calendar.monthrange(second.year, second.month)[1] - second_day + 1) * second_n
+    # The flight through San Salvador's airport: its felons of listed nationalities are charged
+    # the transit fee at departure and their CECOT person-days from the handover.
+    crews, transit_back, transit_day = TRANSIT_FLIGHT
+    travellers = sum(n for _code, n in crews)
+    assert transit_back == second_back
+    expected += (calendar.monthrange(second.year, second.month)[1] - transit_day + 1) * travellers
+    assert (transit.agreement_id, transit.total_minor, transit.assumption) == (
+        "sv-transit-fee-2023",
+        travellers * 113_000,
+        True,
+    )
+    [fee] = transit.lines
+    assert (fee.kind, fee.passengers, fee.not_assessed, fee.person_days) == ("transit", travellers, 0, 0)
+    assert fee.reference.startswith("MV-") and fee.notes
     assert next_month.person_days == expected - 2  # the credit note's two person-days
     assert next_month.total_minor == (expected - 2) * 5500
     for month, _status in months:

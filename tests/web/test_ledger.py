@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
+from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -407,3 +409,128 @@ def test_the_command_line_accrues_closes_and_prints_a_statement_as_finance_only(
     assert ",cecot," in rows[1] and ",31,170500," in rows[1] and ",assumption," in rows[1]
     nobody = run.invoke(app, ["ledger", "invoices"], env={"ACCORD_TOKEN": tokens["monitor"]})
     assert nobody.exit_code == 2
+
+
+def dataset_billing_every_kind() -> Any:
+    """The agreement data with us-sv-2025's CECOT fee billing reserved places and a place-year
+    fee for contracted places beside it (data, as a test agreement would give it)."""
+    import dataclasses
+
+    from accord.core.dataset import FeeTerm
+
+    data = default_dataset()
+    agreement = data.agreements["us-sv-2025"]
+    contract = FeeTerm.model_validate(
+        {
+            "id": "cecot-contract",
+            "kind": "place_year",
+            "facility": "cecot",
+            "payer": "US",
+            "payee": "SV",
+            "currency": "USD",
+            "rates": [
+                {"start": D(2025, 1, 1), "amount_minor": 1_000_000, "places": 7},
+                {"start": D(2025, 3, 17), "amount_minor": 1_250_000, "places": 9},
+            ],
+        }
+    )
+    fees = [fee.model_copy(update={"bill_reserved_places": True}) for fee in agreement.fees] + [contract]
+    agreements = {**data.agreements, "us-sv-2025": agreement.model_copy(update={"fees": fees})}
+    return dataclasses.replace(data, agreements=agreements)
+
+
+class TestInvariantsEveryKind(HypothesisTestCase):
+    """The same invariants with every kind of money: person-days, reserved places, place-years,
+    transport and transit fees (with passengers not assessed)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.real = selectors.default_dataset
+        replaced = dataset_billing_every_kind()
+        selectors.default_dataset = lambda: replaced  # type: ignore[assignment]  # the data, not the code
+
+    def tearDown(self) -> None:
+        selectors.default_dataset = self.real  # type: ignore[assignment]
+        super().tearDown()
+
+    @settings(max_examples=12, deadline=None)
+    @given(
+        periods=st.lists(
+            st.tuples(
+                st.dates(min_value=D(2025, 2, 1), max_value=D(2025, 4, 30)),
+                st.integers(0, 20),  # days held before the handover
+                st.one_of(st.none(), st.integers(0, 70)),
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        transit=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3)), max_size=3),
+    )
+    def test_invariants(self, periods: list[tuple[dt.date, int, int | None]], transit: list[tuple[int, int]]) -> None:
+        from accord.core import ledger as core
+
+        sync_from_data(default_dataset())
+        finance = User.objects.create_user(username="f", password="x" * 20, role=Role.FINANCE)
+        officer = User.objects.create_user(username="o", password="x" * 20, role=Role.CASE_OFFICER)
+        from accord.core.records import people_from_dicts
+        from accord.people.services import import_people
+        from tests.web.conftest import CLEAN
+
+        import_people(people_from_dicts([{**CLEAN, "person_id": "P-H"}]), user=None, reason="test")
+        person = Person.objects.get(person_id="P-H")
+        cecot = Facility.objects.get(code="cecot")
+        for first, held_days, n in periods:
+            case = closed_case(
+                person, officer, agreement_id="us-sv-2025", clause_id="own-nationals", placement="prison"
+            )
+            Reservation.objects.create(
+                case=case,
+                facility=cecot,
+                agreement_id="us-sv-2025",
+                clause_id="own-nationals",
+                status="released" if n is not None else "occupied",
+                held_on=first - dt.timedelta(days=held_days),
+                held_until=first,
+                occupied_on=first,
+                released_on=first + dt.timedelta(days=n) if n is not None else None,
+            )
+        agreements = selectors.default_dataset().agreements.values()
+        for i, (listed, unknown) in enumerate(transit):
+            day = D(2025, 3, 2 + i)
+            nationalities = [["NG"]] * listed + [[]] * unknown + [["VE"]]
+            services.charge_transit(f"MV-T{i}", core.assess_transit(agreements, ["SAL"], nationalities, day), day)
+        for month in ("2025-02", "2025-03", "2025-04"):
+            first_close = services.close_month(month, actor=finance)
+            assert services.close_month(month, actor=finance) == first_close
+            assert selectors.reconciliation(month) == [], month
+        assert selectors.unbalanced_transactions() == []
+        invoiced = Invoice.objects.aggregate(t=Sum("total_minor"))["t"] or 0
+        accrued = Line.objects.aggregate(t=Sum("amount_minor"))["t"] or 0
+        assert invoiced == accrued
+        assert Line.objects.filter(transaction__kind="place_year").exists()  # contracted places every month
+        receivable = Posting.objects.filter(account__kind="receivable").aggregate(t=Sum("amount_minor"))["t"] or 0
+        assert receivable == invoiced
+        not_assessed = sum(u for listed, u in transit if listed or u)
+        from accord.ledger.models import TransitAssessment
+
+        assert (TransitAssessment.objects.aggregate(t=Sum("not_assessed"))["t"] or 0) == not_assessed
+
+
+def test_contracted_places_are_billed_per_place_year_prorated_to_the_cent(
+    users: dict[str, User], facilities: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """7 places at 10,000.00 a place-year, 9 at 12,500.00 from 17 March 2025 (365 days): March
+    bills floor(C(16 Mar)/365) - floor(C(28 Feb)/365) = 1,438,356 - 1,131,506 = 306,850 and
+    floor(C(31 Mar)/365) - 1,438,356 = 1,900,684 - 1,438,356 = 462,328 (C: the running sum of
+    places x yearly amount from 1 January)."""
+    replaced = dataset_billing_every_kind()
+    monkeypatch.setattr(selectors, "default_dataset", lambda: replaced)
+    [invoice] = services.close_month("2025-03", actor=users["finance"])
+    lines = list(invoice.lines.order_by("rate_start").values_list("kind", "person_days", "rate_minor", "amount_minor"))
+    assert lines == [("place_year", 16 * 7, 1_000_000, 306_850), ("place_year", 15 * 9, 1_250_000, 462_328)]
+    assert invoice.total_minor == 769_178 and selectors.reconciliation("2025-03") == []
+    view = selectors.invoice_view(users["finance"], invoice.number)
+    assert view is not None and (view.person_days, view.place_days) == (0, 16 * 7 + 15 * 9)
+    finance = Client()
+    finance.force_login(users["finance"])
+    assert "contracted places" in finance.get("/ledger/invoice/", {"number": invoice.number}).content.decode()

@@ -29,7 +29,7 @@ from accord.movements.models import ManifestEntry, Movement
 from accord.people.models import Person
 from accord.people.services import update_person
 from tests.web.conftest import PASSWORD
-from tests.web.moving import accepted, entry_of, flight, fly, ready
+from tests.web.moving import accepted, entry_of, flight, ready
 
 
 @pytest.fixture
@@ -115,7 +115,9 @@ def arrived(crew: dict[str, User], make_person: Callable[..., Person]) -> Moveme
 
     for entry in moves.add_to_movement(movement.pk, [c.pk for c in cases], user=crew["officer"]):
         ready(entry, crew["officer"])
-    return fly(movement, crew)
+    # Landed two hours ago: a handover is recorded after the arrival (the test hands over an hour ago).
+    moves.depart(movement.pk, user=crew["officer"], at=timezone.now() - dt.timedelta(hours=5))
+    return moves.record_arrival(movement.pk, user=crew["salvador"], at=timezone.now() - dt.timedelta(hours=2))
 
 
 def test_the_receiving_officer_hands_over_all_but_one_who_stays_flagged(

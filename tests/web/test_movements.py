@@ -358,3 +358,43 @@ def test_the_place_is_occupied_from_the_day_of_handover_at_the_destination(
     moves.hand_over(entry.pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=at)
     held = Reservation.objects.get(case=case, status="occupied")
     assert held.occupied_on == at.date() - dt.timedelta(days=1)
+
+
+def test_a_handover_before_the_arrival_and_an_arrival_before_the_departure_are_refused(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    """The handover starts the occupancy (and the fees per person-day): it happens after the
+    movement arrived, which happens after it departed; a time before either is a typing mistake."""
+    case = accepted(make_person, crew, "EARLY")
+    movement = flight(crew["officer"])
+    fill(movement, [case], crew["officer"])
+    left = timezone.now() - dt.timedelta(hours=6)
+    moves.depart(movement.pk, user=crew["officer"], at=left)
+    with pytest.raises(CaseError, match=r"at: the arrival time .* is before the movement.s recorded departure"):
+        moves.record_arrival(movement.pk, user=crew["salvador"], at=left - dt.timedelta(minutes=1))
+    landed = left + dt.timedelta(hours=3)
+    moves.record_arrival(movement.pk, user=crew["salvador"], at=landed)
+    entry = entry_of(case)
+    with pytest.raises(CaseError, match=r"at: the handover time .* is before the movement.s recorded arrival"):
+        moves.hand_over(entry.pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=left)
+    entry.refresh_from_db()
+    assert entry.status == "on" and Reservation.objects.get(case=case).status == "held"  # nothing changed
+    moves.hand_over(entry.pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=landed)
+    assert (
+        Reservation.objects.get(case=case, status="occupied").held_until
+        == Reservation.objects.get(case=case).occupied_on
+    )
+
+
+def test_a_handover_typed_to_the_minute_of_the_arrival_is_accepted(
+    crew: dict[str, User], make_person: Callable[..., Person]
+) -> None:
+    case = accepted(make_person, crew, "SAME-MINUTE")
+    movement = flight(crew["officer"])
+    fill(movement, [case], crew["officer"])
+    landed = (timezone.now() - dt.timedelta(hours=1)).replace(second=42)
+    moves.depart(movement.pk, user=crew["officer"], at=landed - dt.timedelta(hours=3))
+    moves.record_arrival(movement.pk, user=crew["salvador"], at=landed)
+    typed = landed.replace(second=0, microsecond=0)  # the form's minute
+    moves.hand_over(entry_of(case).pk, user=crew["salvador"], place="CECOT", official="Cmdr. R. Flores", at=typed)
+    assert entry_of(case).status == "handed_over"

@@ -35,7 +35,9 @@ def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person:
     }
     refused(api("officer").post("/movements", json={**body, "arrival_tz": "Nowhere/Else"}), 422, "arrival_tz")
     refused(api("salvador").post("/movements", json=body), 403)
-    movement = ok(api("officer").post("/movements", json=body), 201)
+    refused(api("officer").post("/movements", json={**body, "transit_airports": ["SALV"]}), 422, "transit_airports")
+    movement = ok(api("officer").post("/movements", json={**body, "transit_airports": ["SAL"]}), 201)
+    assert movement["transit_airports"] == ["SAL"]
     assert (movement["payer"], movement["payer_state"]) == ("sending_state", "US")
     mid = movement["id"]
     assert ok(api("officer").post(f"/movements/{mid}/cases", json={"case_ids": [c.pk for c in cases]}))["people"] == 2

@@ -35,9 +35,12 @@ def test_a_flight_from_the_command_line(
     plan += ["--seats", "20", "--escorts", "5"]
     code, out = run("officer", "create", *plan, "--departs", "tomorrow")
     assert code == 1 and "departs" in out
-    code, out = run("officer", "create", *plan, "--departs", leaves.isoformat())
+    code, out = run("officer", "create", *plan, "--departs", leaves.isoformat(), "--transit", "SAL1")
+    assert code == 1 and "transit_airports" in out
+    code, out = run("officer", "create", *plan, "--departs", leaves.isoformat(), "--transit", "sal")
     assert code == 0 and "paid by the sending state (US)" in out, out
     mid = str(Movement.objects.get().pk)
+    assert Movement.objects.get().transit_airports == "SAL"
     assert run("salvador", "add", mid, str(case.pk))[0] == 1
     assert run("officer", "add", mid, str(case.pk))[0] == 0
     code, out = run("officer", "validate", mid)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from accord.accounts.models import Role
@@ -48,6 +48,10 @@ class InvoiceLineOut(Schema):
     assumption: bool
     reference: str
     corrects: str | None
+    passengers: int | None = Field(None, description="A transit fee: passengers charged (a count, never identities).")
+    not_assessed: int | None = Field(
+        None, description="A transit fee: passengers aboard whose nationality is not recorded, so not assessed."
+    )
 
     @staticmethod
     def resolve_corrects(line: InvoiceLine) -> str | None:
@@ -69,6 +73,7 @@ class AccrualOut(Schema):
     amount_minor: int
     unknown_stays: int
     unpriced_days: int
+    unknown_holds: int = Field(0, description="Places held since an unknown day: not billed as reserved places.")
 
 
 class DifferenceOut(Schema):

@@ -33,6 +33,10 @@ class MovementIn(Schema):
     carrier: str = ""
     flight_number: str = ""
     destination_airport: str = ""
+    transit_airports: list[str] = Field(
+        [],
+        description="IATA codes of the airports the movement transits (a transit fee naming one is charged at departure).",
+    )
     destination_facility: str = ""
     payer: str = ""
     payer_state: str = ""
@@ -106,6 +110,7 @@ class MovementOut(Schema):
     flight_number: str
     origin: str
     destination_airport: str
+    transit_airports: list[str]
     destination_facility: str
     planned_departure: dt.datetime
     departure_tz: str
@@ -134,7 +139,12 @@ class ManifestOut(Schema):
 
 
 def _out(movement: Movement, user: User) -> dict[str, Any]:
-    fields = {name: getattr(movement, name) for name in MovementOut.model_fields if name not in ("id", "people")}
+    fields = {
+        name: getattr(movement, name)
+        for name in MovementOut.model_fields
+        if name not in ("id", "people", "transit_airports")
+    }
+    fields["transit_airports"] = movement.transit_list
     if not policy.sees_payers(user):
         for money in ("payer", "payer_state", "transport_cost_minor", "transport_currency"):
             fields[money] = None

@@ -32,6 +32,11 @@ class Reservation(models.Model):
     # release. Null when unknown (rows from before these fields were recorded): never invented.
     occupied_on = models.DateField(null=True, blank=True)
     released_on = models.DateField(null=True, blank=True)
+    # The hold period, for fees that bill reserved-but-empty places: the day the place was held and
+    # the day the hold ended (occupied or given back), half-open. Null when unknown (rows from
+    # before these fields were recorded): never invented.
+    held_on = models.DateField(null=True, blank=True)
+    held_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 

@@ -178,3 +178,19 @@ def occupancy_periods(
         .values_list("agreement_id", "facility__code", "occupied_on", "released_on", "case__person_id")
     )
     return list(rows)
+
+
+def hold_periods(first: dt.date, last: dt.date) -> list[tuple[str, str, dt.date | None, dt.date | None, int | None]]:
+    """Every period a place was held but not occupied that may reach into ``[first, last]``:
+    (agreement id, facility code, held_on, held_until, None), half-open, for fees that bill
+    reserved-but-empty places. A place held now whose hold day is unknown (rows from before these
+    fields) is included with a null day, so the ledger counts it as unknown instead of inventing days."""
+    rows = (
+        Reservation.objects.order_by()
+        .filter(facility__isnull=False)
+        .filter(Q(held_on__isnull=False) | Q(status=Reservation.Status.HELD))
+        .filter(Q(held_on__isnull=True) | Q(held_on__lte=last))
+        .filter(Q(held_until__isnull=True) | Q(held_until__gt=first))
+        .values_list("agreement_id", "facility__code", "held_on", "held_until")
+    )
+    return [(*row, None) for row in rows]

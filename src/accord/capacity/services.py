@@ -44,11 +44,12 @@ def claim(
         _lock_quota_month(agreement_id, clause_id, month)
         full = full or _quota_used(agreement_id, clause_id, month) >= monthly_quota
     status = Reservation.Status.WAITING if full else Reservation.Status.HELD
+    held_on = None if full else timezone.localdate()
     existing = Reservation.objects.filter(case_id=case_id, status=Reservation.Status.WAITING).first()
     if existing is not None:
         before = _state(existing)
-        existing.status, existing.quota_month = status, month
-        existing.save(update_fields=["status", "quota_month", "changed_at"])
+        existing.status, existing.quota_month, existing.held_on = status, month, held_on
+        existing.save(update_fields=["status", "quota_month", "held_on", "changed_at"])
         _record(actor, "reservation.hold" if not full else "reservation.wait", existing, before)
         return existing
     reservation = Reservation.objects.create(
@@ -58,6 +59,7 @@ def claim(
         clause_id=clause_id,
         quota_month=month,
         status=status,
+        held_on=held_on,
     )
     _record(actor, "reservation.wait" if full else "reservation.hold", reservation, None)
     return reservation
@@ -123,8 +125,11 @@ def _move(
     if reservation is None:
         return None
     before = _state(reservation)
+    if reservation.status == Reservation.Status.HELD and reservation.held_on is not None:
+        # The hold ends: on the handover's day when occupied, today when given back.
+        reservation.held_until = stamp[1] if stamp is not None else timezone.localdate()
     reservation.status = target
-    fields = ["status", "changed_at"]
+    fields = ["status", "held_until", "changed_at"]
     if stamp is not None:
         name, day = stamp
         if name == "released_on" and reservation.occupied_on is not None and day < reservation.occupied_on:
@@ -161,6 +166,8 @@ def _state(reservation: Reservation) -> dict[str, object]:
         "status": reservation.status,
         "occupied_on": reservation.occupied_on.isoformat() if reservation.occupied_on else None,
         "released_on": reservation.released_on.isoformat() if reservation.released_on else None,
+        "held_on": reservation.held_on.isoformat() if reservation.held_on else None,
+        "held_until": reservation.held_until.isoformat() if reservation.held_until else None,
     }
 
 

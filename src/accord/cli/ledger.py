@@ -48,6 +48,8 @@ def accrue_command(month: MonthOption, token: TokenOption = None) -> None:
         say(f"{result.unknown_stays} stay(s) with an unknown handover day were not accrued.", err=True)
     if result.unpriced_days:
         say(f"{result.unpriced_days:,} person-day(s) had no rate in force and were not accrued.", err=True)
+    if result.unknown_holds:
+        say(f"{result.unknown_holds} place(s) held since an unknown day were not billed as reserved places.", err=True)
 
 
 @ledger_app.command("close")

@@ -68,6 +68,9 @@ def create(
     carrier: Annotated[str, typer.Option("--carrier")] = "",
     flight: Annotated[str, typer.Option("--flight", help="Flight number.")] = "",
     airport: Annotated[str, typer.Option("--airport", help="Destination airport.")] = "",
+    transit: Annotated[
+        str, typer.Option("--transit", help="IATA codes of the airports transited, comma-separated (e.g. SAL).")
+    ] = "",
     facility: Annotated[str, typer.Option("--facility", help="Receiving facility code.")] = "",
     transport_cost: Annotated[
         int | None,
@@ -95,6 +98,7 @@ def create(
         carrier=carrier,
         flight_number=flight,
         destination_airport=airport,
+        transit_airports=transit,
         destination_facility=facility,
         transport_cost_minor=transport_cost,
         transport_currency=currency,

@@ -181,12 +181,23 @@ def _currency(code: str) -> str:
 Currency = Annotated[str, AfterValidator(_currency)]
 
 
+def _airport(code: str) -> str:
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise ValueError(f"airport {code!r} is not an IATA code (three capital letters)")
+    return code
+
+
+Airport = Annotated[str, AfterValidator(_airport)]
+
+
 class FeeRate(_Strict):
     """One dated amount of a fee term, in integer minor units of the term's currency (cents for
     USD): never a float. In force from ``start`` until the next rate's start."""
 
     start: dt.date
     amount_minor: StrictInt
+    # A place-year fee's number of contracted places from ``start`` (the amount is per place and year).
+    places: StrictInt | None = None
     assumption: bool = False
     note: str | None = None
     citation: Citation | None = None
@@ -195,6 +206,8 @@ class FeeRate(_Strict):
     def _valid(self) -> FeeRate:
         if self.amount_minor < 0:
             raise ValueError(f"amount_minor {self.amount_minor} is negative")
+        if self.places is not None and self.places < 0:
+            raise ValueError(f"places {self.places} is negative")
         if self.assumption and not self.note:
             raise ValueError("an assumed amount needs a note saying why and on what basis")
         return self
@@ -202,17 +215,21 @@ class FeeRate(_Strict):
 
 class FeeTerm(_Strict):
     """What one party pays another under an agreement: per person-day of occupancy in a facility,
-    or per passenger of a listed nationality (a transit fee). Read by ``core.ledger``."""
+    per place and year for a number of contracted places in a facility (prorated by day), or per passenger of a listed nationality on a movement transiting one of ``transit_airports``
+    (a transit fee). Read by ``core.ledger``."""
 
     id: str
-    kind: Literal["person_day", "per_passenger"]
+    kind: Literal["person_day", "place_year", "per_passenger"]
     facility: str | None = None
     payer: Country
     payee: Country
     currency: Currency
     nationalities: list[Country] = []
     nationalities_assumption: bool = False
-    # Whether places held but not (yet) occupied are billed; unknown in every source so far.
+    # Where a per-passenger fee is charged: a movement whose transit airports include one of these.
+    transit_airports: list[Airport] = []
+    # Whether places held but not (yet) occupied are billed, per place-day at the person-day rate
+    # (``core.ledger.accrue_held``); unknown in every source so far.
     bill_reserved_places: bool = False
     bill_reserved_places_assumption: bool = True
     note: str | None = None
@@ -225,12 +242,20 @@ class FeeTerm(_Strict):
         starts = [r.start for r in self.rates]
         if starts != sorted(starts) or len(set(starts)) != len(starts):
             raise ValueError(f"fee {self.id}: rates must be in increasing order of start, one per day")
-        if self.kind == "person_day" and not self.facility:
-            raise ValueError(f"fee {self.id}: a person-day fee names its facility")
+        if self.kind in ("person_day", "place_year") and not self.facility:
+            raise ValueError(f"fee {self.id}: a {self.kind.replace('_', '-')} fee names its facility")
+        if self.kind == "place_year" and any(r.places is None for r in self.rates):
+            raise ValueError(f"fee {self.id}: every rate of a place-year fee gives its number of places")
+        if self.kind != "place_year" and any(r.places is not None for r in self.rates):
+            raise ValueError(f"fee {self.id}: only a place-year fee's rates give places")
         if self.kind == "per_passenger" and not self.nationalities:
             raise ValueError(f"fee {self.id}: a per-passenger fee lists the nationalities it applies to")
-        if self.bill_reserved_places:
-            raise ValueError(f"fee {self.id}: billing reserved-but-empty places is not implemented yet")
+        if self.kind == "per_passenger" and not self.transit_airports:
+            raise ValueError(f"fee {self.id}: a per-passenger fee names the transit_airports where it is charged")
+        if self.kind != "per_passenger" and (self.transit_airports or self.nationalities):
+            raise ValueError(f"fee {self.id}: only a per-passenger fee has nationalities and transit_airports")
+        if self.bill_reserved_places and self.kind != "person_day":
+            raise ValueError(f"fee {self.id}: only a person-day fee bills reserved-but-empty places")
         return self
 
     def rate_on(self, day: dt.date) -> FeeRate | None:

@@ -47,6 +47,14 @@ HEADINGS = {
     "accrual": gettext_noop("person-day fees"),
     "transport": gettext_noop("transport"),
     "correction": gettext_noop("correction"),
+    "transit": gettext_noop("transit fee"),
+    "reserved_places": gettext_noop("reserved places"),
+    "place_year": gettext_noop("contracted places"),
+    "passengers": gettext_noop("passengers"),
+    "place_days": gettext_noop("Place-days (reserved or contracted places)"),
+    "not_assessed": gettext_noop(
+        "Passengers not assessed (nationality not recorded): neither charged nor taken as exempt"
+    ),
 }
 
 

@@ -50,8 +50,11 @@ class Month(models.Model):
 
 class Transaction(models.Model):
     class Kind(models.TextChoices):
-        ACCRUAL = "accrual"
+        ACCRUAL = "accrual"  # person-days of occupancy
+        RESERVED = "reserved_places"  # place-days held but not (yet) occupied, when the fee bills them
+        PLACE_YEAR = "place_year"  # contracted places, per place and year, prorated by day
         TRANSPORT = "transport"
+        TRANSIT = "transit"  # a per-passenger transit fee on a movement
         CORRECTION = "correction"
 
     # Chosen before the postings are written: the row is inserted last, and the database checks
@@ -60,7 +63,7 @@ class Transaction(models.Model):
     month = models.ForeignKey(Month, on_delete=models.PROTECT, related_name="transactions")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     description = models.CharField(max_length=300)
-    # A movement's reference for a transport charge; empty otherwise.
+    # A movement's reference for a transport or transit charge; empty otherwise.
     reference = models.CharField(max_length=120, blank=True, default="")
     corrects = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -71,7 +74,10 @@ class Transaction(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["reference"], condition=models.Q(kind="transport"), name="one_transport_charge_per_movement"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["reference"], condition=models.Q(kind="transit"), name="one_transit_charge_per_movement"
+            ),
         ]
 
 
@@ -104,6 +110,11 @@ class Line(models.Model):
     amount_minor = models.BigIntegerField()
     assumption = models.BooleanField()
     reference = models.CharField(max_length=120, blank=True, default="")
+    # A transit fee's counts (never identities): passengers charged, and passengers aboard whose
+    # nationality is unknown, so not assessed. Null for every other kind. (Nullable without a
+    # default: SQLite adds the column in place, keeping the append-only triggers.)
+    passengers = models.BigIntegerField(null=True, blank=True)
+    not_assessed = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -147,6 +158,38 @@ class InvoiceLine(models.Model):
     assumption = models.BooleanField()
     reference = models.CharField(max_length=120, blank=True, default="")
     corrects = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    passengers = models.BigIntegerField(null=True, blank=True)  # a transit fee's, as on its Line
+    not_assessed = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+
+
+class TransitAssessment(models.Model):
+    """What a per-passenger transit fee found on one movement at departure, charged or not: how
+    many passengers aboard were charged and how many were not assessed (nationality unknown). It
+    is what reconciliation checks the transit lines against, and how a movement whose passengers
+    were all of unknown nationality is still named (it posts no transaction). Counts only."""
+
+    month = models.ForeignKey(Month, on_delete=models.PROTECT, related_name="transit_assessments")
+    reference = models.CharField(max_length=120)  # the movement
+    day = models.DateField()  # of departure, where it left from
+    agreement_id = models.CharField(max_length=64)
+    fee_id = models.CharField(max_length=64)
+    payer = models.CharField(max_length=2)
+    payee = models.CharField(max_length=2)
+    airport = models.CharField(max_length=3)
+    currency = models.CharField(max_length=3)
+    rate_start = models.DateField()
+    rate_minor = models.BigIntegerField()
+    passengers = models.BigIntegerField()
+    not_assessed = models.BigIntegerField()
+    assumption = models.BooleanField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "agreement_id", "fee_id"], name="one_assessment_per_movement_fee"
+            )
+        ]

@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import User
 from accord.accounts.permissions import Can, require
 from accord.audit.services import record
-from accord.capacity.selectors import occupancy_periods
 from accord.core import ledger as core
 from accord.core.screening import default_dataset
 from accord.ledger import selectors
-from accord.ledger.models import Account, Invoice, InvoiceLine, Line, Month, Posting, Transaction
+from accord.ledger.models import Account, Invoice, InvoiceLine, Line, Month, Posting, Transaction, TransitAssessment
 
 
 class LedgerError(ValueError):
@@ -123,98 +122,107 @@ LINE_KEYS = [
 class AccrualResult:
     month: str
     transactions: int
-    person_days: int
+    person_days: int  # person-days of occupancy, and place-days held where a fee bills them
     amount_minor: int
     unknown_stays: int
     unpriced_days: int
+    unknown_holds: int = 0  # places held whose hold day is unknown: not billed
+
+
+# What each accrual kind bills, and the income account it credits.
+ACCRUED_KINDS: dict[str, str] = {
+    Transaction.Kind.ACCRUAL: "person-days",
+    Transaction.Kind.RESERVED: "reserved-places",
+    Transaction.Kind.PLACE_YEAR: "contracted-places",
+}
+assert set(ACCRUED_KINDS) == set(selectors.ACCRUED_KINDS)
 
 
 def accrue_month(month: str, *, actor: User | None) -> AccrualResult:
-    """Accrue the month's person-day fees from the occupancy periods. Idempotent: what was accrued
-    before is subtracted, so a second run posts only the difference (none when nothing changed);
-    a late-recorded release posts the difference as a new entry, never an edit."""
+    """Accrue the month's person-day fees from the occupancy periods (and, where a fee bills them,
+    the place-days held but not occupied), up to today when the month has not ended (days not yet
+    happened are not billed; a later run adds them). Idempotent: what was accrued before is
+    subtracted, so a second run posts only the difference (none when nothing changed); a
+    late-recorded release posts the difference as a new entry, never an edit."""
     require(actor, Can.POST_LEDGER)
     parsed = core.Month.parse(month)
     with transaction.atomic():
         row = open_month(month)
         if row.status == Month.Status.CLOSED:
             raise LedgerError(_("month %(month)s is closed: it is not accrued again") % {"month": month})
-        stays = core.stays_frame(occupancy_periods(parsed.first, parsed.last))
-        accrual = core.accrue(stays, core.rate_table(default_dataset().agreements.values()), parsed)
-        delta = _difference(accrual.lines, _posted(row))
-        count = 0
-        for (agreement_id, payer, payee, currency), group in delta.group_by(
-            ["agreement_id", "payer", "payee", "currency"], maintain_order=True
-        ):
-            total = int(group["amount_minor"].sum())
-            lines = [
-                Line(
-                    agreement_id=r["agreement_id"],
-                    fee_id=r["fee_id"],
-                    payer=r["payer"],
-                    payee=r["payee"],
-                    facility=r["facility"],
-                    currency=r["currency"],
-                    rate_start=r["rate_start"],
-                    rate_minor=r["rate_minor"],
-                    person_days=r["person_days"],
-                    amount_minor=r["amount_minor"],
-                    assumption=r["assumption"],
-                )
-                for r in group.iter_rows(named=True)
-            ]
-            if total == 0:
-                continue
-            post(
-                row,
-                Transaction.Kind.ACCRUAL,
-                f"person-day fees {month} ({agreement_id}, {payer} to {payee})",
-                [
-                    Entry(
-                        _receivable(str(payer), str(payee), str(currency)),
-                        Account.Kind.RECEIVABLE,
-                        total,
-                        str(currency),
-                    ),
-                    Entry(
-                        _income(str(payee), str(agreement_id), "person-days", str(currency)),
-                        Account.Kind.INCOME,
-                        -total,
-                        str(currency),
-                    ),
-                ],
-                lines,
-                actor=actor,
-            )
-            count += 1
+        accruals = selectors.accrual_lines(parsed, timezone.localdate())
+        count, days, amount = 0, 0, 0
+        for kind, accrual in accruals.items():
+            delta = _difference(accrual.lines, _posted(row, kind))
+            count += _post_accrual(row, kind, delta, actor)
+            days += int(delta["person_days"].sum()) if delta.height else 0
+            amount += int(delta["amount_minor"].sum()) if delta.height else 0
+        held = accruals.get(Transaction.Kind.RESERVED)
         summary = AccrualResult(
             month,
             count,
-            int(delta["person_days"].sum()) if delta.height else 0,
-            int(delta["amount_minor"].sum()) if delta.height else 0,
-            accrual.unknown_stays,
-            accrual.unpriced_days,
+            days,
+            amount,
+            accruals[Transaction.Kind.ACCRUAL].unknown_stays,
+            sum(a.unpriced_days for a in accruals.values()),
+            held.unknown_stays if held else 0,
         )
-        record(
-            actor,
-            "ledger.accrue",
-            "ledger_month",
-            month,
-            after={
-                "transactions": count,
-                "person_days": summary.person_days,
-                "amount_minor": summary.amount_minor,
-                "unknown_stays": summary.unknown_stays,
-                "unpriced_days": summary.unpriced_days,
-            },
-        )
+        after = {k: v for k, v in summary.__dict__.items() if k != "month"}
+        record(actor, "ledger.accrue", "ledger_month", month, after=after)
     return summary
 
 
-def _posted(row: Month) -> pl.DataFrame:
-    """Accrual lines already posted for the month, summed per key (LINE_COLUMNS)."""
+def _post_accrual(row: Month, kind: str, delta: pl.DataFrame, actor: User | None) -> int:
+    """One transaction per agreement, payer, payee and currency of the difference; how many posted."""
+    count = 0
+    what = ACCRUED_KINDS[kind]
+    for (agreement_id, payer, payee, currency), group in delta.group_by(
+        ["agreement_id", "payer", "payee", "currency"], maintain_order=True
+    ):
+        total = int(group["amount_minor"].sum())
+        if total == 0:
+            continue
+        lines = [
+            Line(
+                agreement_id=r["agreement_id"],
+                fee_id=r["fee_id"],
+                payer=r["payer"],
+                payee=r["payee"],
+                facility=r["facility"],
+                currency=r["currency"],
+                rate_start=r["rate_start"],
+                rate_minor=r["rate_minor"],
+                person_days=r["person_days"],
+                amount_minor=r["amount_minor"],
+                assumption=r["assumption"],
+            )
+            for r in group.iter_rows(named=True)
+        ]
+        receivable = _receivable(str(payer), str(payee), str(currency))
+        post(
+            row,
+            kind,
+            f"{what} fees {row.month} ({agreement_id}, {payer} to {payee})",
+            [
+                Entry(receivable, Account.Kind.RECEIVABLE, total, str(currency)),
+                Entry(
+                    _income(str(payee), str(agreement_id), what, str(currency)),
+                    Account.Kind.INCOME,
+                    -total,
+                    str(currency),
+                ),
+            ],
+            lines,
+            actor=actor,
+        )
+        count += 1
+    return count
+
+
+def _posted(row: Month, kind: str = Transaction.Kind.ACCRUAL) -> pl.DataFrame:
+    """Lines of one accrual kind already posted for the month, summed per key (LINE_COLUMNS)."""
     rows = list(
-        Line.objects.filter(month=row, transaction__kind=Transaction.Kind.ACCRUAL)
+        Line.objects.filter(month=row, transaction__kind=kind)
         .values(*LINE_KEYS)
         .annotate(person_days_sum=Sum("person_days"), amount_sum=Sum("amount_minor"))
         .order_by()
@@ -259,11 +267,17 @@ def close_month(month: str, *, actor: User | None) -> list[Invoice]:
     currency, from every line of the month) and close it. Idempotent: closing a closed month
     changes nothing and returns its invoices."""
     require(actor, Can.POST_LEDGER)
-    core.Month.parse(month)
+    parsed = core.Month.parse(month)
     with transaction.atomic():
         existing = Month.objects.select_for_update().filter(month=month).first()
         if existing is not None and existing.status == Month.Status.CLOSED:
             return list(existing.invoices.all())
+        if parsed.last > timezone.localdate():
+            # Its remaining days would never be billed: a closed month never changes.
+            raise LedgerError(
+                _("month %(month)s has not ended: it can be closed from %(day)s on")
+                % {"month": month, "day": parsed.last.isoformat()}
+            )
         accrue_month(month, actor=actor)
         row = Month.objects.select_for_update().get(month=month)
         invoices = _issue(row)
@@ -447,3 +461,106 @@ def charge_transport(
             after={"movement": movement_ref, "month": row.month, "amount_minor": amount_minor, "currency": currency},
         )
     return tx
+
+
+def charge_transit(
+    movement_ref: str, charges: list[core.TransitCharge], day: dt.date, *, actor: User | None = None
+) -> Transaction | None:
+    """A movement's per-passenger transit fees (``core.assess_transit``): every assessment is
+    recorded (``TransitAssessment``, charged or not, with the passengers not assessed because
+    their nationality is unknown), and what is due is posted as one transaction with a line per
+    fee term, in the month of ``day`` (or the next open month). None when nothing is due.
+    Idempotent per movement: a second call changes nothing and returns the first charge."""
+    if not movement_ref:
+        raise LedgerError("a transit charge names its movement")
+    with transaction.atomic():
+        if TransitAssessment.objects.filter(reference=movement_ref).exists():
+            return Transaction.objects.filter(kind=Transaction.Kind.TRANSIT, reference=movement_ref).first()
+        if not charges:
+            return None
+        month = day.strftime("%Y-%m")
+        row = open_month(month)
+        if row.status == Month.Status.CLOSED:
+            row = next_open_month(month)
+        TransitAssessment.objects.bulk_create(
+            TransitAssessment(
+                month=row,
+                reference=movement_ref,
+                day=day,
+                agreement_id=c.agreement_id,
+                fee_id=c.fee_id,
+                payer=c.payer,
+                payee=c.payee,
+                airport=c.airport,
+                currency=c.currency,
+                rate_start=c.rate_start,
+                rate_minor=c.rate_minor,
+                passengers=c.passengers,
+                not_assessed=c.not_assessed,
+                assumption=c.assumption,
+            )
+            for c in charges
+        )
+        due = [c for c in charges if c.amount_minor > 0]
+        tx = _post_transit(row, movement_ref, due, actor) if due else None
+        record(
+            actor,
+            "ledger.transit",
+            "ledger_month",
+            row.month,
+            after={
+                "movement": movement_ref,
+                "transaction": str(tx.pk) if tx else None,
+                "fees": [
+                    {
+                        "fee": f"{c.agreement_id}.{c.fee_id}",
+                        "passengers": c.passengers,
+                        "not_assessed": c.not_assessed,
+                        "amount_minor": c.amount_minor,
+                    }
+                    for c in charges
+                ],
+            },
+        )
+    return tx
+
+
+def _post_transit(row: Month, movement_ref: str, due: list[core.TransitCharge], actor: User | None) -> Transaction:
+    entries: list[Entry] = []
+    for c in due:
+        entries += [
+            Entry(_receivable(c.payer, c.payee, c.currency), Account.Kind.RECEIVABLE, c.amount_minor, c.currency),
+            Entry(
+                _income(c.payee, c.agreement_id, "transit", c.currency),
+                Account.Kind.INCOME,
+                -c.amount_minor,
+                c.currency,
+            ),
+        ]
+    lines = [
+        Line(
+            agreement_id=c.agreement_id,
+            fee_id=c.fee_id,
+            payer=c.payer,
+            payee=c.payee,
+            facility=c.airport,
+            currency=c.currency,
+            rate_start=c.rate_start,
+            rate_minor=c.rate_minor,
+            amount_minor=c.amount_minor,
+            assumption=c.assumption,
+            reference=movement_ref,
+            passengers=c.passengers,
+            not_assessed=c.not_assessed,
+        )
+        for c in due
+    ]
+    return post(
+        row,
+        Transaction.Kind.TRANSIT,
+        f"transit fees of movement {movement_ref}",
+        entries,
+        lines,
+        actor=actor,
+        reference=movement_ref,
+    )

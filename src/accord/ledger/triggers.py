@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-IMMUTABLE = ["ledger_posting", "ledger_transaction", "ledger_line", "ledger_invoice", "ledger_invoiceline"]
+IMMUTABLE = [
+    "ledger_posting",
+    "ledger_transaction",
+    "ledger_line",
+    "ledger_invoice",
+    "ledger_invoiceline",
+    "ledger_transitassessment",
+]
 MESSAGE = "the ledger is append-only"
 UNBALANCED = "ledger transaction does not balance"
 CLOSED = "ledger month is closed"
@@ -28,12 +35,12 @@ _UNBALANCED_SQL = (
     "ledger_posting WHERE transaction_id = NEW.id GROUP BY currency HAVING SUM(amount_minor) <> 0)"
 )
 _CLOSED_SQL = "EXISTS (SELECT 1 FROM ledger_month WHERE id = NEW.month_id AND status = 'closed')"
-_INTO_MONTH = ["ledger_transaction", "ledger_line", "ledger_invoice"]
+_INTO_MONTH = ["ledger_transaction", "ledger_line", "ledger_invoice", "ledger_transitassessment"]
 
 
-def _sqlite() -> list[str]:
+def _sqlite(tables: set[str]) -> list[str]:
     out: list[str] = []
-    for table in IMMUTABLE:
+    for table in (t for t in IMMUTABLE if t in tables):
         for op in ("UPDATE", "DELETE"):
             out.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -48,7 +55,7 @@ def _sqlite() -> list[str]:
         "WHEN EXISTS (SELECT 1 FROM ledger_transaction WHERE id = NEW.transaction_id) "
         f"BEGIN SELECT RAISE(ABORT, '{LATE_POSTING}'); END"
     )
-    for table in _INTO_MONTH:
+    for table in (t for t in _INTO_MONTH if t in tables):
         out.append(
             f"CREATE TRIGGER IF NOT EXISTS {table}_open_month BEFORE INSERT ON {table} "
             f"WHEN {_CLOSED_SQL} BEGIN SELECT RAISE(ABORT, '{CLOSED}'); END"
@@ -72,7 +79,7 @@ def _sqlite_remove() -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 
 
-def _postgres() -> list[str]:
+def _postgres(tables: set[str]) -> list[str]:
     out = [
         f"""CREATE OR REPLACE FUNCTION ledger_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION '{MESSAGE}: % on % refused', TG_OP, TG_TABLE_NAME; END $$""",
@@ -87,7 +94,7 @@ def _postgres() -> list[str]:
         BEGIN IF TG_OP = 'DELETE' THEN RAISE EXCEPTION '{MESSAGE}: DELETE on ledger_month refused'; END IF;
         IF OLD.status = 'closed' THEN RAISE EXCEPTION '{CLOSED}'; END IF; RETURN NEW; END $$""",
     ]
-    for table in IMMUTABLE:
+    for table in (t for t in IMMUTABLE if t in tables):
         out += [
             f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
             f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
@@ -107,7 +114,7 @@ def _postgres() -> list[str]:
         "CREATE TRIGGER ledger_month_guard BEFORE UPDATE OR DELETE ON ledger_month "
         "FOR EACH ROW EXECUTE FUNCTION ledger_month_guard()",
     ]
-    for table in _INTO_MONTH:
+    for table in (t for t in _INTO_MONTH if t in tables):
         out += [
             f"DROP TRIGGER IF EXISTS {table}_open_month ON {table}",
             f"CREATE TRIGGER {table}_open_month BEFORE INSERT ON {table} "
@@ -116,23 +123,26 @@ def _postgres() -> list[str]:
     return out
 
 
-def _postgres_remove() -> list[str]:
-    out = [f"DROP TRIGGER IF EXISTS {t}_no_change ON {t}" for t in IMMUTABLE]
-    out += [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}" for t in IMMUTABLE]
-    out += [f"DROP TRIGGER IF EXISTS {t}_open_month ON {t}" for t in _INTO_MONTH]
+def _postgres_remove(tables: set[str]) -> list[str]:
+    out = [f"DROP TRIGGER IF EXISTS {t}_no_change ON {t}" for t in IMMUTABLE if t in tables]
+    out += [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}" for t in IMMUTABLE if t in tables]
+    out += [f"DROP TRIGGER IF EXISTS {t}_open_month ON {t}" for t in _INTO_MONTH if t in tables]
     out += ["DROP TRIGGER IF EXISTS ledger_month_guard ON ledger_month"]
     return out
 
 
 def install(connection: BaseDatabaseWrapper) -> None:
-    """Install (idempotently) the triggers for the connection's database."""
-    _run(connection, _sqlite() if connection.vendor == "sqlite" else _postgres())
+    """Install (idempotently) the triggers for the connection's database, on the ledger tables it
+    has (a migration installs them for the tables that exist at its point of the history)."""
+    tables = set(connection.introspection.table_names())
+    _run(connection, _sqlite(tables) if connection.vendor == "sqlite" else _postgres(tables))
 
 
 def remove(connection: BaseDatabaseWrapper) -> None:
     """Remove the refusals of change: for test teardown (a flush empties the tables), and for tamper
     tests playing an attacker with the database's keys. Nothing in the application calls it."""
-    _run(connection, _sqlite_remove() if connection.vendor == "sqlite" else _postgres_remove())
+    tables = set(connection.introspection.table_names())
+    _run(connection, _sqlite_remove() if connection.vendor == "sqlite" else _postgres_remove(tables))
 
 
 def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> None:

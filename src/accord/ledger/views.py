@@ -61,6 +61,11 @@ def ledger_month(request: HttpRequest, month: str) -> HttpResponse:
         {
             "row": row,
             "invoices": selectors.invoice_views(user, row.month),
+            "not_assessed": [
+                r
+                for r in selectors.transit_rows(row.month, user, every_state=policy.sees_every_state(user))
+                if r.not_assessed
+            ],
             "may_post": policy.may_post(user),
             "every_state": policy.sees_every_state(user),
         },
@@ -116,7 +121,7 @@ def statement_pdf(request: HttpRequest, month: str) -> HttpResponse:
 
 @login_required
 def statement_csv(request: HttpRequest, month: str) -> HttpResponse:
-    """The month's issued invoice lines as CSV (an open month has none issued yet: header only)."""
+    """The month's invoice lines as CSV: issued, or an open month's draft lines marked draft."""
     user, row = _readable_month(request, month)
     text = selectors.statement_csv(user, row.month)
     return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"statement-{row.month}.csv")
@@ -146,6 +151,7 @@ def reconciliation(request: HttpRequest, month: str) -> HttpResponse:
         {
             "row": row,
             "rows": selectors.reconciliation_rows(row.month),
+            "transit": selectors.transit_rows(row.month),
             "differences": selectors.reconciliation(row.month),
         },
     )
@@ -197,6 +203,12 @@ def accrue(request: HttpRequest) -> HttpResponse:
     if result.unpriced_days:
         messages.warning(
             request, _("%(n)s person-day(s) had no rate in force and were not accrued.") % {"n": result.unpriced_days}
+        )
+    if result.unknown_holds:
+        messages.warning(
+            request,
+            _("%(n)s place(s) held since an unknown day were not billed as reserved places.")
+            % {"n": result.unknown_holds},
         )
     return _back(request, month)
 

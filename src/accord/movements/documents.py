@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 
 from accord.accounts.models import User
 from accord.core import movements as core
+from accord.core.ledger import format_minor
 from accord.core.screening import default_dataset
 from accord.movements import policy
 from accord.movements.models import ManifestEntry, Movement
@@ -100,6 +101,7 @@ class ManifestDocument:
     escorts: int
     status: str
     lines: tuple[ManifestLine, ...] = ()
+    transit_airports: str = ""  # IATA codes, comma-separated
     by_sex: tuple[tuple[str, int], ...] = ()
     by_nationality: tuple[tuple[str, int], ...] = ()
     problems: tuple[str, ...] = ()
@@ -147,7 +149,24 @@ def assumptions(movement: Movement) -> tuple[Assumption, ...]:
     ]
     if movement.payer_state and movement.payer == params.default_payer and _payer_assumed(movement):
         used.append(Assumption("payer", params.default_payer, data.get("payer", "")))
-    return tuple(used)
+    return tuple(used) + transit_fee_assumptions(movement)
+
+
+def transit_fee_assumptions(movement: Movement) -> tuple[Assumption, ...]:
+    """The per-passenger transit fees of the airports the movement transits, as in force on its
+    departure day: their rate and list of nationalities are assumptions in the agreement data."""
+    airports = set(movement.transit_list)
+    day = movement.planned_departure.astimezone(zoneinfo.ZoneInfo(movement.departure_tz)).date()
+    found: list[Assumption] = []
+    for agreement in default_dataset().agreements.values():
+        for term in agreement.fees:
+            rate = term.rate_on(day) if airports & set(term.transit_airports) else None
+            if rate is None or not (rate.assumption or term.nationalities_assumption):
+                continue
+            notes = " ".join(" ".join(n.split()) for n in (rate.note, term.note) if n)
+            value = f"{format_minor(rate.amount_minor, term.currency)} × {'/'.join(term.transit_airports)}"
+            found.append(Assumption(f"{agreement.id}.{term.id}", value, notes))
+    return tuple(found)
 
 
 def _notes() -> dict[str, str]:
@@ -195,6 +214,7 @@ def manifest_document(movement: Movement, user: User, seen: Manifest | None = No
         origin=movement.origin,
         destination_airport=movement.destination_airport,
         destination_facility=movement.destination_facility,
+        transit_airports=", ".join(movement.transit_list),
         planned_departure=When(movement.planned_departure, movement.departure_tz),
         planned_arrival=When(movement.planned_arrival, movement.arrival_tz),
         actual_departure=When(movement.actual_departure, movement.departure_tz) if movement.actual_departure else None,

@@ -35,6 +35,9 @@ class Movement(models.Model):
     flight_number = models.CharField(max_length=20, blank=True, default="")
     origin = models.CharField(max_length=200, help_text="Place of custody or airport.")
     destination_airport = models.CharField(max_length=200, blank=True, default="")
+    # Airports the movement stops at on the way (IATA codes, comma-separated, e.g. "SAL"): a
+    # per-passenger transit fee naming one of them is charged at departure.
+    transit_airports = models.CharField(max_length=200, blank=True, default="")
     destination_facility = models.CharField(max_length=64, blank=True, default="", help_text="Receiving facility code.")
     planned_departure = models.DateTimeField()
     departure_tz = models.CharField(max_length=64, help_text="IANA time zone of the origin.")
@@ -58,6 +61,10 @@ class Movement(models.Model):
     class Meta:
         ordering = ["-planned_departure", "-id"]
         indexes = [models.Index(fields=["receiving_state", "status"], name="movement_receiving")]
+
+    @property
+    def transit_list(self) -> list[str]:
+        return [code for code in self.transit_airports.split(",") if code]
 
     def __str__(self) -> str:
         what = f"{self.carrier} {self.flight_number}".strip() or self.get_kind_display()

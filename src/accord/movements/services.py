@@ -35,6 +35,7 @@ from accord.cases.retry import retry_when_busy
 from accord.cases.returns import return_case, review_case
 from accord.cases.services import screen_person
 from accord.cases.standing import verdict
+from accord.core import ledger as ledger_core
 from accord.core import movements as core
 from accord.core.screening import RULE_SEPARATOR, default_dataset, screen_population
 from accord.core.workflow import NOT_YET_MOVED, RETURNED, Step
@@ -49,6 +50,7 @@ EDITABLE = (
     "flight_number",
     "origin",
     "destination_airport",
+    "transit_airports",
     "destination_facility",
     "planned_departure",
     "departure_tz",
@@ -88,6 +90,7 @@ def create_movement(
     carrier: str = "",
     flight_number: str = "",
     destination_airport: str = "",
+    transit_airports: str | list[str] = "",
     destination_facility: str = "",
     payer: str = "",
     payer_state: str = "",
@@ -119,6 +122,7 @@ def create_movement(
                 "flight_number": flight_number,
                 "origin": origin,
                 "destination_airport": destination_airport,
+                "transit_airports": transit_airports,
                 "destination_facility": destination_facility,
                 "planned_departure": planned_departure,
                 "departure_tz": departure_tz,
@@ -341,6 +345,7 @@ def depart(movement_id: int, *, user: User, at: dt.datetime | None = None) -> Mo
             movement.save()
             record(user, "movement.depart", "movement", str(movement.pk), before=before, after=snapshot(movement))
             _charge_transport(movement, user)
+            _charge_transit(movement, user)
             return movement
     refusal = _("The movement cannot depart: ") + describe(found)
     if returned := _return_no_longer_standing(found, user, movement_id):
@@ -372,6 +377,27 @@ def _charge_transport(movement: Movement, user: User) -> None:
         raise Refused(_("The movement cannot depart: its transport charge was refused: ") + str(err)) from None
 
 
+def _charge_transit(movement: Movement, user: User) -> None:
+    """The per-passenger transit fees of the airports the movement transits, for the people on its
+    frozen manifest (their recorded nationalities; escorts are not passengers in custody), at the
+    rate in force on the departure's day, to the payer each fee term names."""
+    if not movement.transit_list:
+        return
+    day = (
+        (movement.actual_departure or movement.planned_departure)
+        .astimezone(zoneinfo.ZoneInfo(movement.departure_tz))
+        .date()
+    )
+    aboard = _open_entries(movement).values_list("person__nationalities", flat=True)
+    charges = ledger_core.assess_transit(
+        default_dataset().agreements.values(), movement.transit_list, [n or [] for n in aboard], day
+    )
+    try:
+        ledger.charge_transit(f"MV-{movement.pk}", charges, day, actor=user)
+    except ledger.LedgerError as err:  # the departure's transaction is rolled back with it
+        raise Refused(_("The movement cannot depart: its transit fee was refused: ") + str(err)) from None
+
+
 def _return_no_longer_standing(found: list[core.Problem], user: User, movement_id: int) -> list[str]:
     """The people whose case the refused departure found no longer standing, returned (each screened
     again under its locks: anything may have changed since the departure's transaction)."""
@@ -398,8 +424,17 @@ def record_arrival(movement_id: int, *, user: User, at: dt.datetime | None = Non
     with transaction.atomic():
         movement = _lock_received(movement_id, user)
         _require_status(movement, Movement.Status.DEPARTED, _("recorded as arrived"))
+        arrival = _aware(at or timezone.now(), "at")
+        if movement.actual_departure is not None and arrival < movement.actual_departure.replace(
+            second=0, microsecond=0
+        ):
+            raise MovementError(
+                _("the arrival time %(at)s is before the movement's recorded departure %(departure)s")
+                % {"at": arrival.isoformat(), "departure": movement.actual_departure.isoformat()},
+                "at",
+            )
         before = snapshot(movement)
-        movement.status, movement.actual_arrival = Movement.Status.ARRIVED, _aware(at or timezone.now(), "at")
+        movement.status, movement.actual_arrival = Movement.Status.ARRIVED, arrival
         movement.save()
         record(user, "movement.arrive", "movement", str(movement.pk), before=before, after=snapshot(movement))
     return movement
@@ -427,6 +462,15 @@ def hand_over(entry_id: int, *, user: User, place: str, official: str, at: dt.da
         raise MovementError(_("the handover time %(at)s is in the future") % {"at": when.isoformat()}, "at")
     with transaction.atomic():
         entry = _arrived_entry(entry_id, user)
+        arrived = entry.movement.actual_arrival
+        if arrived is not None and when < arrived.replace(second=0, microsecond=0):
+            # A person is handed over after the movement arrived (and so after it departed); a
+            # time typed to the minute of the arrival is not before it.
+            raise MovementError(
+                _("the handover time %(at)s is before the movement's recorded arrival %(arrival)s")
+                % {"at": when.isoformat(), "arrival": arrived.isoformat()},
+                "at",
+            )
         case = lock(entry.case_id)
         if entry.stopped_after_departure or case.state != State.IN_TRANSIT:
             raise Refused(_do_not_receive(entry))
@@ -584,6 +628,7 @@ def snapshot(movement: Movement) -> dict[str, object]:
         "flight_number": movement.flight_number,
         "origin": movement.origin,
         "destination": f"{movement.destination_airport} / {movement.destination_facility}",
+        "transit_airports": movement.transit_airports,
         "planned_departure": movement.planned_departure.isoformat(),
         "planned_arrival": movement.planned_arrival.isoformat(),
         "actual_departure": movement.actual_departure.isoformat() if movement.actual_departure else None,
@@ -646,6 +691,17 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     for name, size in (("carrier", 100), ("flight_number", 20), ("origin", 200), ("destination_airport", 200)):
         if len(str(values[name])) > size:
             raise MovementError(f"longer than {size} characters", name)
+    transit = values.get("transit_airports") or ""
+    codes = [c.strip().upper() for c in (transit.split(",") if isinstance(transit, str) else transit)]
+    codes = list(dict.fromkeys(c for c in codes if c))
+    for c in codes:
+        if not (len(c) == 3 and c.isascii() and c.isalpha()):
+            raise MovementError(
+                _("%(code)r is not an IATA airport code (three letters, e.g. SAL)") % {"code": c}, "transit_airports"
+            )
+    values = {**values, "transit_airports": ",".join(codes)}
+    if len(values["transit_airports"]) > 200:
+        raise MovementError("longer than 200 characters", "transit_airports")
     code = str(values["destination_facility"] or "")
     if len(code) > 64:
         raise MovementError("longer than 64 characters", "destination_facility")

@@ -445,6 +445,37 @@ CECOT_FLIGHTS = ((12, 3, 10), (8, 2, 5))
 DEMO_CORRECTION = (-2 * 5500, -2, "demo: two person-days billed for a stay whose handover was recorded a day early")
 
 
+# A CECOT flight that lands at San Salvador's airport (SAL) and goes on by road, so it transits
+# SAL: its felons of nationalities sv-transit-fee-2023 lists (nationality, people) are charged the
+# transit fee at departure (the rate and the list are the data's assumptions). Months back, day.
+TRANSIT_FLIGHT = ((("NG", 2), ("SN", 1), ("GH", 1)), 2, 20)
+
+
+def _transit_flight(officer: User, reviewer: User) -> None:
+    crews, back, day = TRANSIT_FLIGHT
+    people = [
+        person
+        for code, n in crews
+        for person in _demo_people(f"DMTR{code}-", n, nationalities=code, conviction="felony")
+    ]
+    landed = dt.datetime.combine(_months_back(back, day), dt.time(14), tzinfo=dt.UTC)
+    hours_ago = int((dt.datetime.now(dt.UTC) - landed).total_seconds() // 3600) + 3
+    flight = _flight(
+        officer,
+        "us-sv-2025",
+        -hours_ago,
+        carrier="Demo GlobalX",
+        flight_number="DGX 6170",
+        destination_airport="",
+        transit_airports="SAL",
+        destination_facility="cecot",
+        seats=40,
+        escorts=6,
+    )
+    entries = _board(flight, _accepted(people, "us-sv-2025", officer, reviewer), officer)
+    _hand_over(entries, _fly(flight, officer), "CECOT, Tecoluca", "Demo official M. Ortiz")
+
+
 def _months_back(n: int, day: int) -> dt.date:
     first = dt.date.today().replace(day=1)
     for _ in range(n):
@@ -454,7 +485,8 @@ def _months_back(n: int, day: int) -> dt.date:
 
 def _money() -> str:
     """Months of CECOT fees through the ledger's use cases, as finance: two past CECOT flights
-    handed over, every whole month since accrued, the oldest closed with its invoices, and a credit note
+    handed over, a third through San Salvador's airport charged the transit fee, every whole month
+    since accrued, the oldest closed with its invoices, and a credit note
     of its CECOT invoice posted into the next open month with a reference to it."""
     from accord.ledger import services as ledger
     from accord.ledger.models import Invoice, Month, Transaction
@@ -479,6 +511,7 @@ def _money() -> str:
             )
             entries = _board(flight, _accepted(people, "us-sv-2025", officer, reviewer), officer)
             _hand_over(entries, _fly(flight, officer), "CECOT, Tecoluca", "Demo official M. Ortiz")
+        _transit_flight(officer, reviewer)
         first = _months_back(CECOT_FLIGHTS[0][1], 1)
         month = first
         # Whole months only: a stay not yet released would accrue the rest of the current month,
