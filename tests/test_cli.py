@@ -153,3 +153,41 @@ def test_usage_file_fills_a_facility(people: Path, tmp_path: Path) -> None:
     usage.write_text("[facilities.cecot]\noccupied = -1\n")
     done = accord("screen", people, "--date", "2025-03-01", "--out", out, "--usage", usage)
     assert done.returncode == 2 and "facilities.cecot.occupied" in done.stderr
+
+
+def test_the_rules_core_commands_are_the_screening_modules() -> None:
+    """``main`` loads only ``accord.cli.screening`` for these words: the list must be that module's."""
+    from accord.cli import RULES_CORE_COMMANDS, app
+
+    names = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    of_screening = {
+        c.name or c.callback.__name__.replace("_", "-")
+        for c in app.registered_commands
+        if c.callback and c.callback.__module__ == "accord.cli.screening"
+    }
+    assert of_screening == RULES_CORE_COMMANDS
+    assert len(names) > len(of_screening)  # the package's app holds every command
+
+
+def test_screen_loads_no_database_and_no_other_command(people: Path, tmp_path: Path) -> None:
+    out = tmp_path / "d.csv"
+    done = subprocess.run(
+        [sys.executable, "-v", "-m", "accord.cli", "screen", people, "--date", "2025-03-01", "--out", out],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {line.split("'")[1] for line in done.stderr.splitlines() if line.startswith("import '")}  # python -v
+    assert "accord.cli.screening" in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "django"}
+    assert not {f"accord.cli.{m}" for m in ("people", "cases", "holds", "ledger", "movements", "audit")} & loaded
+    # Left promptly, and only once both files were whole and in place.
+    assert pl.read_csv(out, infer_schema=False).height == 2000 * 4
+    assert (tmp_path / "d.rules.csv").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_refusal_leaves_with_its_exit_code_and_message(tmp_path: Path) -> None:
+    done = accord("screen", tmp_path / "none.csv", "--date", "2025-03-01", "--out", tmp_path / "d.csv", "-a", "xx")
+    assert done.returncode == 2 and "unknown agreement" in done.stderr

@@ -194,10 +194,10 @@ def test_a_cell_that_needs_quoting_is_quoted(tmp_path: Path) -> None:
     """Validated people hold no such cell; a frame built another way still writes a true CSV."""
     encoded = read_people_encoded_from_rows([_one_person(), _one_person(person_id="C2")])
     odd = dataclasses.replace(encoded, ids=pl.Series("person_id", ['a,"b"', "c\nd"]))
-    decisions, _counts, plain = _screen_encoded(odd, _screeners(DAY, ["us-sv-2025"], dataset(), None))
-    assert not plain
+    screened = _screen_encoded(odd, _screeners(DAY, ["us-sv-2025"], dataset(), None))
+    assert screened.plain_rows is None
     out = tmp_path / "decisions.csv"
-    write_decisions(decisions.collect(), out, dataset=dataset())
+    write_decisions(screened.decisions.collect(), out, dataset=dataset())
     assert _read_decisions(out)["person_id"].to_list() == ['a,"b"', "c\nd"]
 
 

@@ -1,3 +1,3 @@
-from accord.cli import app
+from accord.cli import main
 
-app()
+main()

@@ -24,7 +24,6 @@ from accord.cli.common import (
     say,
     usage_of,
 )
-from accord.core.ledger import format_minor
 from accord.core.screening import Explanation
 
 
@@ -151,6 +150,7 @@ def agreements() -> None:
     """List agreements with their clauses, periods, statuses, parameters and sources."""
     from rich.table import Table
 
+    from accord.core.ledger import format_minor
     from accord.core.screening import default_dataset
 
     dataset = default_dataset()

@@ -72,6 +72,8 @@ DECISION_SCHEMA = {
 CATALOGUE_COLUMNS = ("agreement_id", "rule_id", "title", "citation", "source", "data_version", "rules_version")
 CATALOGUE_TEXT = ("title", "citation", "source")  # the catalogue's words, made formula-safe in CSV
 RULE_SEPARATOR = ";"
+# Rows per batch the CSV writer formats, large as ``write_frame``'s (the default is 1,024).
+_CSV_BATCH = 65_536
 # How an explanation reads: the agreement's terms, the sending state's law, then the placement.
 RULE_ORDER = ("agreement", "us", "law", "transfer", "placement", "country", "facility", "capacity", "quota")
 VERDICT_COLUMNS = ("outcome", "placement", "rules")
@@ -312,7 +314,7 @@ def screen_population(
     """
     screeners = _screeners(date, agreement_ids, dataset, usage)
     if isinstance(people, EncodedPeople):
-        return _screen_encoded(people, screeners)[0].collect()
+        return _screen_encoded(people, screeners).decisions.collect()
     if not screeners:
         return pl.DataFrame(schema=DECISION_SCHEMA)
     # The date's common columns are the same for every agreement: compute them once.
@@ -385,22 +387,38 @@ def distinct_facts(
 
 # Cells that a CSV writer must quote; decisions built from validated people hold none.
 _NEEDS_QUOTES = r'[,"\r\n]'
+# A CSV decision row as the writer of plain rows sees it: the person, then the rest of the row.
+_ROW_REST = ",".join(DECISION_COLUMNS[1:])
 
 
-def _screen_encoded(people: EncodedPeople, screeners: Sequence[Screener]) -> tuple[pl.LazyFrame, pl.DataFrame, bool]:
-    """The decisions of encoded people (lazy: a writer streams them without holding four million
-    rows), how many there are per agreement and outcome, and whether no cell of them needs
-    quoting in CSV."""
+@dataclass(frozen=True)
+class _Screened:
+    """The decisions of encoded people, lazy (a writer streams them without holding four
+    million rows), and how many there are per agreement and outcome.
+
+    ``plain_rows`` is there when no cell needs quoting in CSV: per row the person id and the rest
+    of the row already joined (``_ROW_REST``), the same text for everyone who shares a verdict,
+    joined once per verdict. The CSV writer's cost is mostly per cell: two cells a row write the
+    same bytes in about two thirds of the time of six (``bench/RESULTS.md``)."""
+
+    decisions: pl.LazyFrame
+    counts: pl.DataFrame
+    plain_rows: pl.LazyFrame | None
+
+
+def _screen_encoded(people: EncodedPeople, screeners: Sequence[Screener]) -> _Screened:
+    """``_Screened`` for encoded people: each person's verdict looked up through their
+    combination of facts (``distinct_facts``)."""
     counts_schema = {"agreement_id": pl.String, "outcome": pl.String, "len": pl.UInt32}
     if not screeners:
-        return pl.LazyFrame(schema=DECISION_SCHEMA), pl.DataFrame(schema=counts_schema), True
+        return _Screened(pl.LazyFrame(schema=DECISION_SCHEMA), pl.DataFrame(schema=counts_schema), None)
     read = frozenset().union(*(s.reads() for s in screeners))
     facts, group = distinct_facts(people, screeners[0].ctx, read)
     ids = people.ids.rechunk()
     plain = not ids.str.contains(_NEEDS_QUOTES).any()
     people_of = pl.DataFrame({"_fact": group}).group_by("_fact").len()  # how many people share each
     each = pl.LazyFrame({"person_id": ids, "_fact": group})
-    blocks, counts = [], []
+    blocks, rows, counts = [], [], []
     for screener in screeners:
         index, table = screener.verdicts(facts, with_common=False)
         agreement_id = screener.ctx.agreement.id
@@ -419,6 +437,17 @@ def _screen_encoded(people: EncodedPeople, screeners: Sequence[Screener]) -> tup
                 *(pl.lit(table[c]).gather(verdict).alias(c) for c in VERDICT_COLUMNS),
             )
         )
+        rest = table.select(
+            pl.concat_str(
+                [
+                    pl.lit(agreement_id),
+                    pl.lit(screener.ctx.date.isoformat()),
+                    *(pl.col(c).fill_null("") for c in VERDICT_COLUMNS),
+                ],
+                separator=",",
+            )
+        ).to_series()
+        rows.append(each.select("person_id", pl.lit(rest).gather(verdict).alias(_ROW_REST)))
         tally = pl.DataFrame({"_verdict": index}).with_row_index("_fact").join(people_of, on="_fact")
         counts.append(
             tally.select(pl.lit(table["outcome"]).gather(pl.col("_verdict")).alias("outcome"), "len")
@@ -426,7 +455,9 @@ def _screen_encoded(people: EncodedPeople, screeners: Sequence[Screener]) -> tup
             .agg(pl.col("len").sum().cast(pl.UInt32))
             .select(pl.lit(agreement_id).alias("agreement_id"), "outcome", "len")
         )
-    return pl.concat(blocks, how="vertical"), pl.concat(counts, how="vertical"), plain
+    return _Screened(
+        pl.concat(blocks, how="vertical"), pl.concat(counts, how="vertical"), pl.concat(rows) if plain else None
+    )
 
 
 def catalogue_path(decisions_path: str | Path) -> Path:
@@ -470,7 +501,7 @@ def write_decisions(decisions: pl.DataFrame, path: str | Path, *, dataset: Datas
         raise ValueError("decisions of more than one date: write each date's decisions apart")
     agreement_ids = decisions["agreement_id"].unique(maintain_order=True).to_list()
     day = days[0] if days.len() else dt.date.today()
-    return _write_decisions(decisions, path, dataset or default_dataset(), day, agreement_ids, plain=False)
+    return _write_decisions(decisions, path, dataset or default_dataset(), day, agreement_ids)
 
 
 def _write_decisions(
@@ -480,11 +511,11 @@ def _write_decisions(
     day: dt.date,
     agreement_ids: Sequence[str],
     *,
-    plain: bool,
+    plain_rows: pl.LazyFrame | None = None,
 ) -> Path:
     """``write_decisions`` for decisions of ``day`` under ``agreement_ids``, streamed to the file.
-    ``plain``: no cell needs quoting (the caller proved it), so CSV is written without the writer
-    looking for separators and quotes in every cell, a third of its time."""
+    ``plain_rows``: the same rows as two cells that need no quoting (``_Screened``), which a CSV
+    is written from, without the writer looking for separators and quotes in every cell."""
     target = Path(path)
     beside = catalogue_path(target)
     catalogue = rule_catalogue(day, agreement_ids, dataset=dataset) if agreement_ids else _empty_catalogue()
@@ -492,10 +523,13 @@ def _write_decisions(
     with written_whole(beside, target) as (catalogue_file, decisions_file):
         write_frame(catalogue, catalogue_file, free_text=CATALOGUE_TEXT)
         suffix = target.suffix.lower()
-        if suffix == ".csv":
+        if suffix == ".csv" and plain_rows is not None:
+            # The header too: the names of two columns, the second named for the rest of the row.
+            plain_rows.sink_csv(decisions_file, quote_style="never", batch_size=_CSV_BATCH)
+        elif suffix == ".csv":
             # One date for every row: formatting it four million times costs more than the rules.
             frame = frame.with_columns(pl.lit(day.isoformat()).alias("date"))
-            frame.sink_csv(decisions_file, quote_style="never" if plain else "necessary")
+            frame.sink_csv(decisions_file, quote_style="necessary", batch_size=_CSV_BATCH)
         elif suffix == ".parquet":
             frame.sink_parquet(decisions_file)
         else:
@@ -543,17 +577,17 @@ def screen_file(
     encoded = read_people_encoded(people)
     read = time.perf_counter()
     tell("screen")
-    decisions, counts, plain = _screen_encoded(encoded, screeners)
+    screened = _screen_encoded(encoded, screeners)
     ruled = time.perf_counter()
     tell("write")
-    screened = [s.ctx.agreement.id for s in screeners]
-    beside = _write_decisions(decisions, out, dataset, date, screened, plain=plain)
+    agreement_ids = [s.ctx.agreement.id for s in screeners]
+    beside = _write_decisions(screened.decisions, out, dataset, date, agreement_ids, plain_rows=screened.plain_rows)
     done = time.perf_counter()
     return ScreeningRun(
         Path(out),
         beside,
         encoded.height * len(screeners),
-        counts,
+        screened.counts,
         encoded.height,
         dataset.version,
         {"read": read - started, "rules": ruled - read, "write": done - ruled},
