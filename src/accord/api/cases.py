@@ -181,9 +181,9 @@ def case_take_step(request: HttpRequest, case_id: int, body: StepIn) -> Any:
     the rules, reasons and citations that stopped it. An acceptance into a full facility answers
     200 with the case still ``referred`` and a ``reservation.waitlist_position``."""
     user = caller(request)
-    get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
+    seen = get_case(user, case_id)  # a case the caller may not see is not found, whatever the step
     options: dict[str, Any] = {"basis_kind": body.basis_kind, "basis_reference": body.basis_reference}
-    done = take_step(case_id, body.step, user=user, reason=body.reason, **options)
+    done = take_step(case_id, body.step, user=user, reason=body.reason, seen=seen, **options)
     # The case as the step saved it, its person and reservation with it: nothing to read again,
     # but the caller must still be one who may see it now (``selectors.visible_cases``).
     if user.role == Role.RECEIVING_OFFICER and not policy.receiving_officer_may_see(user, done.case):
