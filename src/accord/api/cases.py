@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, require
 from accord.api.common import BUSY, ERRORS, Limit, Offset, agreements_named, caller
+from accord.api.errors import respond
 from accord.api.schemas import (
     CaseDetailOut,
     CaseIn,
@@ -145,7 +146,14 @@ def cases(
 ) -> Any:
     user = caller(request)
     filters = CaseFilters(query=q, agreement=agreement_id, outcome=outcome, nationality=nationality, state=state)
-    return [_case_out(c, user) for c in case_list(user, filters)[offset : offset + limit]]
+    return _lines(request, [_case_out(c, user) for c in case_list(user, filters)[offset : offset + limit]])
+
+
+def _lines(request: HttpRequest, rows: list[dict[str, Any]]) -> HttpResponse:
+    """A page of ``CaseOut`` lines, rendered as they were built. ``_case_out`` builds each line
+    field for field as ``CaseOut`` declares it (tests hold every role's page to the schema,
+    byte for byte): validating 50 of them again on the way out cost more than building them."""
+    return respond(request, rows)
 
 
 @router.get("/cases/{int:case_id}", response={200: CaseDetailOut, **ERRORS}, tags=["cases"])
@@ -205,4 +213,4 @@ def case_history_api(request: HttpRequest, case_id: int) -> Any:
 def queue(request: HttpRequest, limit: int = Limit, offset: int = Offset) -> Any:
     """What waits for you: cases your role can move on, oldest first."""
     user = caller(request)
-    return [_case_out(c, user) for c in work_queue(user)[offset : offset + limit]]
+    return _lines(request, [_case_out(c, user) for c in work_queue(user)[offset : offset + limit]])
