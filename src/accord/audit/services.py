@@ -65,11 +65,34 @@ def record(
     fields = [getattr(event, c) for c in COLUMNS[:-1]]
     check_fields(fields)
     event.hash = event_hash(fields)
-    event.save(force_insert=True)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    if connection.vendor == "postgresql":
+        _append_and_advance(event, head)
+    else:
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
     _hold(head)
     return event
+
+
+# The event and the head's advance in one statement: every append waits for the head's lock,
+# so each round trip made while holding it is one that every other append waits for too.
+_APPEND_AND_ADVANCE = (
+    f"WITH appended AS (INSERT INTO {AuditEvent._meta.db_table} ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(COLUMNS))}) RETURNING id) "
+    f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s WHERE id = %s RETURNING (SELECT id FROM appended)"
+)
+
+
+def _append_and_advance(event: AuditEvent, head: AuditHead) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_AND_ADVANCE, [*(getattr(event, c) for c in COLUMNS), event.seq, event.hash, head.pk])
+        row = cursor.fetchone()
+    if row is None:  # the head row this transaction locked is gone: never append past it
+        raise RuntimeError("the audit chain's head is missing")
+    event.pk = row[0]
+    event._state.adding, event._state.db = False, connection.alias
+    head.seq, head.hash = event.seq, event.hash
 
 
 def lock_chain() -> AuditHead:
