@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from accord.core.dataset import Dataset, load_dataset
 from accord.core.population import generate_population
 from accord.core.records import PERSON_COLUMNS, people_from_dicts
-from accord.core.rules.engine import FacilityUsage, Result, Usage
-from accord.core.screening import DECISION_SCHEMA, explain, screen_population
+from accord.core.rules.clauses import clause_id
+from accord.core.rules.engine import Context, FacilityUsage, Result, Usage
+from accord.core.screening import DECISION_SCHEMA, Screener, explain, screen_population
 from accord.core.vocabulary import CONVICTIONS, GANG_BASES, GANGS, PROTECTIONS, REMOVAL_ORDERS, SEXES, STATUSES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "golden" / "fixtures" / "agreements"
@@ -119,6 +120,23 @@ def test_population_and_one_person_paths_agree(
         assert alone.decision_row() == row
         strongest = max((r.result for r in alone.results), default=Result.NOT_APPLICABLE)
         assert row["outcome"] == {Result.BARRED: "barred", Result.REVIEW: "review"}.get(strongest, "eligible")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=people(), day=dates, agreement=st.sampled_from(AGREEMENTS), usage=usages)
+def test_one_person_is_evaluated_rule_by_rule_as_the_population_path_evaluates_them(
+    records: list[dict[str, str]], day: dt.date, agreement: str, usage: Usage
+) -> None:
+    """The one-person path evaluates its frame eagerly, the population path lazily (#11 §8):
+    every rule's result, the clause and the placement of each person agree, not only the
+    decision rows (which do not tell a pass from a rule that does not apply)."""
+    frame = people_from_dicts(records)
+    screener = Screener(Context(dataset(), dataset().transfer_agreement(agreement), day, usage))
+    together = screener.evaluate(frame.lazy()).collect()
+    for index, row in enumerate(together.iter_rows(named=True)):
+        alone = explain(frame[index], agreement, day, dataset=dataset(), usage=usage)
+        assert [(r.rule_id, r.result) for r in alone.results] == [(b.id, Result(row[b.id] % 4)) for b in screener.rules]
+        assert (alone.placement, alone.clause_id) == (row["_placement"], clause_id(screener.ctx, row))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

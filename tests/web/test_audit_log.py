@@ -13,13 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from typer.testing import CliRunner
 
 from accord.accounts.models import ApiToken, Role, User
 from accord.audit import selectors, triggers
 from accord.audit.models import AuditEvent
 from accord.audit.selectors import history, verify_chain
-from accord.audit.services import record
+from accord.audit.services import lock_chain, record
 from accord.cli import app
 from accord.people.models import Person
 
@@ -60,6 +61,29 @@ def test_an_event_needs_a_transaction_and_rolls_back_with_it() -> None:
     append(3)
     assert [e.reason for e in history("case", "1")] == ["event 0", "event 1", "event 2"]
     assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_locks_the_head_once_and_an_append_rolled_back_with_its_savepoint_is_not_followed() -> None:
+    """The head is locked once per transaction (#11 §8); a savepoint rolled back undoes its
+    appends, and the next append links to the head as the database holds it, not as it was kept."""
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        record(None, "test.one", "case", "1")
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            record(None, "test.undone", "case", "2")
+            1 / 0  # noqa: B018 - the savepoint rolls back with its event
+        record(None, "test.two", "case", "3")
+        with transaction.atomic():
+            record(None, "test.three", "case", "4")
+        lock_chain()  # as a use case that locks a facility does: the head it holds already
+        record(None, "test.four", "case", "5")
+    head_reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and 'FROM "audit_head"' in q["sql"]]
+    assert len(head_reads) == 2, head_reads  # the first append, and again after the rollback
+    events = list(AuditEvent.objects.order_by("seq").values_list("seq", "action"))
+    assert events == [(1, "test.one"), (2, "test.two"), (3, "test.three"), (4, "test.four")]
+    assert verify_chain().ok
+    append(1)  # a new transaction locks the head afresh and goes on from it
+    assert (AuditEvent.objects.count(), verify_chain().ok) == (5, True)
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"])

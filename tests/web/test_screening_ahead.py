@@ -46,8 +46,8 @@ def between(monkeypatch: pytest.MonkeyPatch, act: Callable[[int], None]) -> list
     calls: list[int] = []
     real = changes.screen_ahead
 
-    def screen_then_act(case_id: int, day: Any = None) -> changes.Screened | None:
-        screened = real(case_id, day)
+    def screen_then_act(case_id: int, day: Any = None, **given: Any) -> changes.Screened | None:
+        screened = real(case_id, day, **given)
         calls.append(case_id)
         act(len(calls))
         return screened

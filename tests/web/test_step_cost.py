@@ -70,6 +70,28 @@ def test_an_api_step_answers_the_case_as_stored_reading_its_reservation_once(
     assert (held["status"], waiting["status"], waiting["waitlist_position"]) == ("held", "waiting", 1)
 
 
+def test_a_step_over_the_api_reads_the_case_once_before_its_locks_and_the_audit_head_once(
+    users: dict[str, User], tokens: dict[str, str], facilities: None, make_person: Callable[..., Person]
+) -> None:
+    """#11 §8: the case the API reads to check that the caller may see it is the one screened
+    ahead of the lock; the person is locked through the case; an acceptance, which appends two
+    events and claims a place, locks the audit head once."""
+    client = Client()
+    case_id = open_case(make_person("S7", **FELON), "us-sv-2025", user=users["officer"]).pk
+    for step, role in ROLE_OF.items():
+        with CaptureQueriesContext(connection) as queries:
+            post_step(client, tokens[role], case_id, step)
+        selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+        # The case with its person: read once (the API's lookup); under the lock each on its own.
+        with_person = [s for s in selects if s.startswith('SELECT "cases_case"."id"') and '"people_person"' in s]
+        assert len(with_person) == 1, (step, with_person)
+        # At most once (none when the test's own transaction already holds it).
+        assert len([s for s in selects if 'FROM "audit_head"' in s]) <= 1, step
+        statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))]
+        statements = [s for s in statements if not s.startswith('UPDATE "accounts_apitoken"')]  # once a minute
+        assert len(statements) <= (18 if step == "accept" else 12), (step, statements)
+
+
 def test_a_receiving_officer_is_answered_the_case_as_the_receiving_state_holds_it(
     users: dict[str, User], tokens: dict[str, str], facilities: None, make_person: Callable[..., Person]
 ) -> None:

@@ -45,7 +45,12 @@ def _api(request: HttpRequest) -> NinjaAPI:
 
 
 def error(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:
-    return _api(request).create_response(request, {"message": message, "field": field}, status=status)
+    return respond(request, {"message": message, "field": field}, status=status)
+
+
+def respond(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:
+    """``data`` rendered as the API renders every answer, without validating it again."""
+    return _api(request).create_response(request, data, status=status)
 
 
 @handles(ValidationError)

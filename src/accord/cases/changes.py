@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from accord.accounts.models import Role, User
@@ -31,13 +32,19 @@ STARTING_OVER = frozenset({State.SCREENED, State.BLOCKED})
 def lock(case_id: int) -> Case:
     """Lock the case's person, then the case: the one lock order of every use case on a case, so
     that steps, edits and holds on the same person queue up instead of deadlocking."""
-    person_id = Case.objects.filter(pk=case_id).values_list("person_id", flat=True).first()
-    if person_id is None:
+    # Two statements: the person found through the case (a subquery, which locks no case row),
+    # then the case. The person read under its lock is the case's person: no third read.
+    person = Person.objects.select_for_update().filter(pk=Subquery(_person_of(case_id))).first()
+    if person is None:
         raise CaseError(f"no case {case_id}")
-    Person.objects.select_for_update().get(pk=person_id)
-    case = Case.objects.select_for_update().select_related("person").get(pk=case_id)
+    case = Case.objects.select_for_update().get(pk=case_id)
+    case.person = person
     case.before = snapshot(case)
     return case
+
+
+def _person_of(case_id: int) -> QuerySet[Case, int]:
+    return Case.objects.filter(pk=case_id).values_list("person_id", flat=True)
 
 
 def locked_cases(person: Person, states: Iterable[str]) -> list[Case]:
@@ -81,11 +88,13 @@ class Screened:
 _SCREENING_AHEAD = threading.Lock()
 
 
-def screen_ahead(case_id: int, day: dt.date | None = None) -> Screened | None:
+def screen_ahead(case_id: int, day: dt.date | None = None, *, read: Case | None = None) -> Screened | None:
     """Screen the case's person before any lock is taken (the slow part of a step: the rules
     core), keeping what the result depended on. None when there is no such case (the step's
-    own lookup says so, under the lock)."""
-    case = Case.objects.select_related("person").filter(pk=case_id).first()
+    own lookup says so, under the lock). ``read``: the case with its person as the caller has
+    just read it (the API's lookup of a case the caller may see), so as not to read it again;
+    whatever it says is checked under the lock (``Screened.holds``)."""
+    case = read if read is not None else Case.objects.select_related("person").filter(pk=case_id).first()
     if case is None:
         return None
     on = day or timezone.localdate()
@@ -113,7 +122,11 @@ def note_part(case: Case, user: User, act: str) -> None:
     """Four eyes remember everyone who prepared the case. ``screened_by`` keeps the officer whose
     screening the approval rests on, shown on the case page."""
     # One statement: a user already on record is left as they are (their first act is kept).
-    Participation.objects.bulk_create([Participation(case=case, user=user, first_act=act)], ignore_conflicts=True)
+    # Once per use case: a step that screens and then acts notes its user once.
+    noted: set[int] = case.__dict__.setdefault("noted", set())
+    if user.pk not in noted:
+        Participation.objects.bulk_create([Participation(case=case, user=user, first_act=act)], ignore_conflicts=True)
+        noted.add(user.pk)
     if user.role == Role.CASE_OFFICER and case.state in (State.SCREENED, State.LEGAL_REVIEW, State.BLOCKED):
         case.screened_by = user
 

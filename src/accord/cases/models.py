@@ -77,8 +77,10 @@ class Case(models.Model):
     scheduled_for = models.DateField(null=True, blank=True)
     state_reason = models.CharField(max_length=1000, blank=True, default="", help_text="Why the last step was taken.")
     state_changed_at = models.DateTimeField(null=True, blank=True)
-    # Not stored: the case as the running use case found it, for the audit log's "before".
+    # Not stored: the case as the running use case found it, for the audit log's "before"; and
+    # the users it has noted as having taken part (``changes.note_part``, once each).
     before: dict[str, object]
+    noted: set[int]
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -66,11 +66,20 @@ class StepResult:
 
 
 def take_step(
-    case_id: int, step: str, *, user: User, reason: str = "", day: dt.date | None = None, **options: Any
+    case_id: int,
+    step: str,
+    *,
+    user: User,
+    reason: str = "",
+    day: dt.date | None = None,
+    seen: Case | None = None,
+    **options: Any,
 ) -> StepResult:
     """The step named by a form, an API body or a command line, screened on ``day`` (default today).
     Options the step does not take are refused by name (empty ones are ignored: a form sends every
-    field it shows)."""
+    field it shows). ``seen``: the case with its person as the caller has just read it (to check
+    that the user may see it); the step's first screening starts from it instead of reading it
+    again, and everything it says is checked again under the lock."""
     try:
         chosen = transition(step)
     except ValueError as err:
@@ -80,7 +89,7 @@ def take_step(
     given = {name: value for name, value in options.items() if value not in (None, "")}
     for name in sorted(set(given) - STEP_OPTIONS.get(chosen.step, frozenset())):
         raise StepOptionError(name, f"the {chosen.step.value} step takes no option {name!r}")
-    case = STEPS[chosen.step](case_id, user=user, reason=reason, day=day, **given)
+    case = STEPS[chosen.step](case_id, user=user, reason=reason, day=day, seen=seen, **given)
     reservation = live_reservation(case.pk)
     return StepResult(case, reservation, waitlist_position(reservation) if reservation else None)
 
@@ -97,7 +106,14 @@ class StepRunner(Protocol):
     step: Step
 
     def __call__(
-        self, case_id: int, *, user: User, reason: str = ..., day: dt.date | None = ..., **options: Any
+        self,
+        case_id: int,
+        *,
+        user: User,
+        reason: str = ...,
+        day: dt.date | None = ...,
+        seen: Case | None = ...,
+        **options: Any,
     ) -> Case: ...
 
 
@@ -125,12 +141,23 @@ def _step(step: Step) -> Callable[[StepBody], StepRunner]:
 
     def decorate(body: StepBody) -> StepRunner:
         @functools.wraps(body)
-        def run(case_id: int, *, user: User, reason: str = "", day: dt.date | None = None, **options: Any) -> Case:
+        def run(
+            case_id: int,
+            *,
+            user: User,
+            reason: str = "",
+            day: dt.date | None = None,
+            seen: Case | None = None,
+            **options: Any,
+        ) -> Case:
             screener = None if step == Step.APPROVE else user
             ahead_rounds = settings.ACCORD_STEP_SCREENING_ROUNDS if chosen.rescreens else 0
             for round_ in range(ahead_rounds + 1):
-                # Screened before the lock while rounds are left; after them, under it.
-                ahead = screen_ahead(case_id, day) if round_ < ahead_rounds and _may_try(user, chosen) else None
+                # Screened before the lock while rounds are left; after them, under it. The first
+                # round may start from the case as the caller read it; a stale one reads it afresh.
+                read = seen if round_ == 0 else None
+                try_ahead = round_ < ahead_rounds and _may_try(user, chosen)
+                ahead = screen_ahead(case_id, day, read=read) if try_ahead else None
                 try:
                     with transaction.atomic():
                         case = _begin(case_id, step, user, reason)

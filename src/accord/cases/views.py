@@ -137,7 +137,7 @@ def take_step_page(request: HttpRequest, case_id: int) -> HttpResponse:
     if step == "approve":
         options = {k: request.POST.get(k, "") for k in ("basis_kind", "basis_reference")}
     try:
-        done = take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), **options)
+        done = take_step(case.pk, step, user=user, reason=request.POST.get("reason", ""), seen=case, **options)
     except CaseError as err:  # a refusal names the rules, their reasons and citations (to those who may read them)
         messages.error(request, str(err))
         return redirect("case", case_id=case.pk)

@@ -206,6 +206,15 @@ class Screener:
             frame = frame.with_columns(stage)
         return frame.with_columns(self._codes)
 
+    def _evaluate_eagerly(self, person: pl.DataFrame) -> pl.DataFrame:
+        """``evaluate`` and the outcome, stage by stage on a frame held in memory: the same
+        expressions in the same stages. For one row, the lazy engine's planning of the whole
+        chain costs more than the work (2.9 ms against 3.7–4.0 ms for us-sv-2025's 34 rules)."""
+        frame = person.with_columns(self.common)
+        for stage in self._stages:
+            frame = frame.with_columns(stage)
+        return frame.with_columns(self._codes).with_columns(self._outcome.alias("_outcome"))
+
     def decisions(self, people: pl.DataFrame, *, with_common: bool = True) -> pl.DataFrame:
         """One decision row per person, with the columns of ``DECISION_COLUMNS``."""
         index, table = self.verdicts(people, with_common=with_common)
@@ -255,7 +264,7 @@ class Screener:
         if person.height != 1:
             raise ValueError(f"explain takes exactly one person, got {person.height}")
         ctx = self.ctx
-        row = self.evaluate(person.lazy()).with_columns(self._outcome.alias("_outcome")).collect().row(0, named=True)
+        row = self._evaluate_eagerly(person).row(0, named=True)
         results = []
         for rule in self.rules:
             result, reason = rule.decode(row[rule.id], row)
