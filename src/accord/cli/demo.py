@@ -19,7 +19,9 @@ def demo(
     port: Annotated[int, typer.Option("--port")] = 8000,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web server afterwards.")] = True,
 ) -> None:
-    """Build the demo from nothing (database, agreements, facilities, people, cases, users) and serve it."""
+    """Build the demo (database, agreements, facilities, people, cases, movements, money, users) and
+    serve it. Run again on the same database, it builds on what is there and issues new
+    passwords: delete the database (var/accord.sqlite3) for a demo built anew by today's code."""
     from rich.table import Table
 
     django_setup()
