@@ -180,7 +180,9 @@ def _kind_key(kind: str, key: str) -> str:
     return key if kind == Transaction.Kind.ACCRUAL else f"{kind}:{key}"
 
 
-_RECONCILED = [
+# What tells one accrual line from another (the facility's rate on its day): what accruing sums
+# person-days by and what the reconciliation compares.
+LINE_KEYS = [
     "agreement_id",
     "fee_id",
     "payer",
@@ -195,9 +197,9 @@ _RECONCILED = [
 
 def _ledger_rows(month: str, kind: str) -> list[dict[str, Any]]:
     return [
-        {**{k: r[k] for k in _RECONCILED}, "person_days": int(r["d"]), "amount_minor": int(r["a"])}
+        {**{k: r[k] for k in LINE_KEYS}, "person_days": int(r["d"]), "amount_minor": int(r["a"])}
         for r in Line.objects.filter(month__month=month, transaction__kind=kind)
-        .values(*_RECONCILED)
+        .values(*LINE_KEYS)
         .annotate(d=Sum("person_days"), a=Sum("amount_minor"))
         .order_by()
     ]

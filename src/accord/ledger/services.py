@@ -105,19 +105,6 @@ def open_month(month: str) -> Month:
     return row
 
 
-LINE_KEYS = [
-    "agreement_id",
-    "fee_id",
-    "payer",
-    "payee",
-    "facility",
-    "currency",
-    "rate_start",
-    "rate_minor",
-    "assumption",
-]
-
-
 @dataclass(frozen=True)
 class AccrualResult:
     month: str
@@ -223,14 +210,14 @@ def _posted(row: Month, kind: str = Transaction.Kind.ACCRUAL) -> pl.DataFrame:
     """Lines of one accrual kind already posted for the month, summed per key (LINE_COLUMNS)."""
     rows = list(
         Line.objects.filter(month=row, transaction__kind=kind)
-        .values(*LINE_KEYS)
+        .values(*selectors.LINE_KEYS)
         .annotate(person_days_sum=Sum("person_days"), amount_sum=Sum("amount_minor"))
         .order_by()
     )
     frame = pl.DataFrame(
         [
             {
-                **{k: r[k] for k in LINE_KEYS},
+                **{k: r[k] for k in selectors.LINE_KEYS},
                 "person_days": int(r["person_days_sum"]),
                 "amount_minor": int(r["amount_sum"]),
             }
@@ -254,7 +241,7 @@ def _posted(row: Month, kind: str = Transaction.Kind.ACCRUAL) -> pl.DataFrame:
 
 
 def _difference(accrued: pl.DataFrame, posted: pl.DataFrame) -> pl.DataFrame:
-    keys = [*LINE_KEYS, "month"]
+    keys = [*selectors.LINE_KEYS, "month"]
     joined = accrued.join(posted, on=keys, how="full", coalesce=True, suffix="_posted").with_columns(
         (pl.col("person_days").fill_null(0) - pl.col("person_days_posted").fill_null(0)).alias("person_days"),
         (pl.col("amount_minor").fill_null(0) - pl.col("amount_minor_posted").fill_null(0)).alias("amount_minor"),
