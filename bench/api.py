@@ -27,12 +27,13 @@ from pathlib import Path
 import httpx
 import polars as pl
 import psycopg
+from serving import bench_port, start_gunicorn
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("ACCORD_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 # Engineers sharing a machine give each run its own database and port.
 DB_NAME = os.environ.get("ACCORD_BENCH_DB", "accord_bench")
-PORT = int(os.environ.get("ACCORD_BENCH_PORT", "8765"))
+PORT = bench_port()  # any free port, or ACCORD_BENCH_PORT (bench/serving.py)
 AGREEMENTS = ["us-sv-2025", "us-ve-2025", "us-mx-chnv", "pa-co-2025"]
 
 
@@ -122,32 +123,7 @@ def seed(people_count: int, case_count: int) -> None:
 
 
 def start_server(workers: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "accord.web.wsgi",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "-w",
-            str(workers),
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env(),
-    )
-    for _ in range(100):
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not start")
+    return start_gunicorn(PORT, workers, env(), REPO)
 
 
 def token() -> str:

@@ -31,12 +31,13 @@ from typing import Any
 
 import httpx
 import psycopg
+from serving import bench_port, start_gunicorn
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("ACCORD_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 # Engineers sharing a machine give each run its own database and port.
 DB_NAME = os.environ.get("ACCORD_BENCH_DB", "accord_bench_workflow")
-PORT = int(os.environ.get("ACCORD_BENCH_PORT", "8766"))
+PORT = bench_port()  # any free port, or ACCORD_BENCH_PORT (bench/serving.py)
 STEPS = [("submit", "officer"), ("approve", "reviewer"), ("refer", "officer"), ("accept", "salvador")]
 
 
@@ -107,16 +108,7 @@ def seed_cases(count: int) -> dict[str, str]:
 
 
 def start_server(workers: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "gunicorn", "accord.web.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(workers)]
-    server = subprocess.Popen([*command, "--threads", "4", "--log-level", "warning"], cwd=REPO, env=env())
-    for _ in range(100):
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not start")
+    return start_gunicorn(PORT, workers, env(), REPO)
 
 
 async def walk_cases(case_ids: list[int], clients: int, tokens: dict[str, str]) -> dict[str, Any]:
