@@ -49,6 +49,11 @@ def recreate_database() -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
+    migrate()
+
+
+def migrate() -> None:
+    """Bring the database to this code's schema (a reused one may be a migration behind)."""
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env(), check=True)
 
 
@@ -187,6 +192,8 @@ def main() -> None:
         recreate_database()
         seed(args.people, args.cases)
         print(f"seeded {args.people:,} people and {args.cases:,} cases in {time.perf_counter() - started:.1f} s")
+    else:
+        migrate()
     server = start_server(args.workers)
     try:
         headers = {"Authorization": f"Bearer {token()}"}
