@@ -324,6 +324,20 @@ def test_the_database_refuses_adding_to_a_closed_month(users: dict[str, User], s
     assert after == counts and invoice.total_minor == 31 * 5500
 
 
+def _invariants_world() -> tuple[User, User, Person, Facility]:
+    """What each Hypothesis example starts from: the agreement data, a finance officer, a case
+    officer, one person and CECOT."""
+    from accord.core.records import people_from_dicts
+    from accord.people.services import import_people
+    from tests.web.conftest import CLEAN
+
+    sync_from_data(default_dataset())
+    finance = User.objects.create_user(username="f", password="x" * 20, role=Role.FINANCE)
+    officer = User.objects.create_user(username="o", password="x" * 20, role=Role.CASE_OFFICER)
+    import_people(people_from_dicts([{**CLEAN, "person_id": "P-H"}]), user=None, reason="test")
+    return finance, officer, Person.objects.get(person_id="P-H"), Facility.objects.get(code="cecot")
+
+
 class TestInvariants(HypothesisTestCase):
     """Hypothesis over the real database: every transaction balances, the sum of invoices equals
     the sum of accruals, closing twice changes nothing."""
@@ -341,16 +355,7 @@ class TestInvariants(HypothesisTestCase):
         charges=st.lists(st.integers(1, 10**9), max_size=3),
     )
     def test_invariants(self, periods: list[tuple[dt.date, int | None]], charges: list[int]) -> None:
-        sync_from_data(default_dataset())
-        finance = User.objects.create_user(username="f", password="x" * 20, role=Role.FINANCE)
-        officer = User.objects.create_user(username="o", password="x" * 20, role=Role.CASE_OFFICER)
-        from accord.core.records import people_from_dicts
-        from accord.people.services import import_people
-        from tests.web.conftest import CLEAN
-
-        import_people(people_from_dicts([{**CLEAN, "person_id": "P-H"}]), user=None, reason="test")
-        person = Person.objects.get(person_id="P-H")
-        cecot = Facility.objects.get(code="cecot")
+        finance, officer, person, cecot = _invariants_world()
         for first, n in periods:
             case = closed_case(
                 person, officer, agreement_id="us-sv-2025", clause_id="own-nationals", placement="prison"
@@ -469,16 +474,7 @@ class TestInvariantsEveryKind(HypothesisTestCase):
     def test_invariants(self, periods: list[tuple[dt.date, int, int | None]], transit: list[tuple[int, int]]) -> None:
         from accord.core import ledger as core
 
-        sync_from_data(default_dataset())
-        finance = User.objects.create_user(username="f", password="x" * 20, role=Role.FINANCE)
-        officer = User.objects.create_user(username="o", password="x" * 20, role=Role.CASE_OFFICER)
-        from accord.core.records import people_from_dicts
-        from accord.people.services import import_people
-        from tests.web.conftest import CLEAN
-
-        import_people(people_from_dicts([{**CLEAN, "person_id": "P-H"}]), user=None, reason="test")
-        person = Person.objects.get(person_id="P-H")
-        cecot = Facility.objects.get(code="cecot")
+        finance, officer, person, cecot = _invariants_world()
         for first, held_days, n in periods:
             case = closed_case(
                 person, officer, agreement_id="us-sv-2025", clause_id="own-nationals", placement="prison"
