@@ -360,7 +360,6 @@ def _charge_transport(movement: Movement, user: User) -> None:
     operator = default_dataset().agreement(movement.agreement_id).sending_state
     if movement.transport_cost_minor is None or movement.payer_state == operator:
         return
-    day = movement.actual_departure or movement.planned_departure
     try:
         ledger.charge_transport(
             f"MV-{movement.pk}",
@@ -368,7 +367,7 @@ def _charge_transport(movement: Movement, user: User) -> None:
             movement.payer_state,
             movement.transport_cost_minor,
             movement.transport_currency,
-            day.astimezone(zoneinfo.ZoneInfo(movement.departure_tz)).date(),
+            departed_day(movement),
             actor=user,
             payee=operator,
             assumption=False,  # the carrier's figure, recorded on the movement
@@ -383,11 +382,7 @@ def _charge_transit(movement: Movement, user: User) -> None:
     rate in force on the departure's day, to the payer each fee term names."""
     if not movement.transit_list:
         return
-    day = (
-        (movement.actual_departure or movement.planned_departure)
-        .astimezone(zoneinfo.ZoneInfo(movement.departure_tz))
-        .date()
-    )
+    day = departed_day(movement)
     aboard = _open_entries(movement).values_list("person__nationalities", flat=True)
     charges = ledger_core.assess_transit(
         default_dataset().agreements.values(), movement.transit_list, [n or [] for n in aboard], day
@@ -608,8 +603,15 @@ def stop_moving_on_signal(
 
 
 def departure_day(movement: Movement) -> dt.date:
-    """The departure's calendar day where it leaves from."""
+    """The planned departure's calendar day where it leaves from (what validation judges)."""
     return movement.planned_departure.astimezone(zoneinfo.ZoneInfo(movement.departure_tz)).date()
+
+
+def departed_day(movement: Movement) -> dt.date:
+    """The day it left (planned, until a departure is recorded) where it leaves from: the day
+    its charges are dated and priced."""
+    moment = movement.actual_departure or movement.planned_departure
+    return moment.astimezone(zoneinfo.ZoneInfo(movement.departure_tz)).date()
 
 
 def movement_facts(movement: Movement) -> core.MovementFacts:
