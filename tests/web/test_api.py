@@ -3,12 +3,14 @@ the field at fault. No input a caller can send makes it answer 500."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from accord.accounts.models import ApiToken, User
 from accord.cases.models import Case
@@ -324,6 +326,25 @@ def test_a_revoked_token_stops_working_at_once(api: Api, users: dict[str, User])
     assert client.get("/agreements").status_code == 200
     ApiToken.objects.filter(user=users["reviewer"]).update(revoked=True)
     error(client.get("/agreements"), 401)
+
+
+def test_a_tokens_use_is_written_down_once_a_minute_and_acts_for_its_own_user(api: Api, users: dict[str, User]) -> None:
+    client = api("monitor")
+    token = ApiToken.objects.get(user=users["monitor"])
+    assert token.last_used_at is None
+    assert client.get("/agreements").status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < dt.timedelta(minutes=1)
+    assert client.get("/agreements").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == first  # within the minute: no write on every request
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - dt.timedelta(minutes=2))
+    # The token acts for its owner, with its owner's role: the monitor may not open cases.
+    error(client.post("/cases", json={"person_id": "P1", "agreement_id": "us-sv-2025"}), 403)
+    token.refresh_from_db()
+    assert token.last_used_at is not None and token.last_used_at > first  # a minute on: written again
+    assert ApiToken.objects.exclude(pk=token.pk).filter(last_used_at__isnull=False).count() == 0
 
 
 # --- bad input never answers 500 --------------------------------------------------------------

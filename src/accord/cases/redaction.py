@@ -11,6 +11,7 @@ from accord.cases.models import Case, basis_label
 from accord.cases.policy import seen_state, sees_legal_notes, sees_protection
 from accord.core.screening import Explanation
 from accord.core.workflow import RETURNED, RETURNED_LABEL
+from accord.people.models import display_name as person_display_name
 
 # Rules whose results or reasons reveal protection or fear claims.
 PROTECTION_RULES = frozenset(
@@ -74,9 +75,14 @@ def shown_reason(user: User, case: Case) -> str:
 
 def referral_view(case: Case) -> dict[str, Any]:
     """The minimum record the receiving state was sent (empty before referral)."""
-    sent = case.referral or {}
+    return sent_record(case.referral, case.person.person_id)
+
+
+def sent_record(referral: dict[str, Any] | None, person_id: str) -> dict[str, Any]:
+    """``referral_view`` of a case whose referral and person id were read as columns."""
+    sent = referral or {}
     return {
-        "person_id": sent.get("person_id", case.person.person_id),
+        "person_id": sent.get("person_id", person_id),
         "family_name": sent.get("family_name", ""),
         "given_names": sent.get("given_names", ""),
         "date_of_birth": sent.get("date_of_birth"),
@@ -91,6 +97,6 @@ def referral_view(case: Case) -> dict[str, Any]:
 
 
 def display_name(record: dict[str, Any]) -> str:
-    return f"{(record.get('family_name') or '').upper()}, {record.get('given_names') or ''}".strip(", ") or str(
-        record.get("person_id", "")
+    return person_display_name(
+        record.get("family_name") or "", record.get("given_names") or "", str(record.get("person_id", ""))
     )

@@ -22,6 +22,11 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(value, value.replace("_", " ")) for value in values]
 
 
+def display_name(family_name: str, given_names: str, person_id: str) -> str:
+    """A person as lists and documents name them: FAMILY, Given; the id when no name is known."""
+    return f"{family_name.upper()}, {given_names}".strip(", ") or person_id
+
+
 class Person(models.Model):
     person_id = models.CharField(max_length=64, unique=True)
     family_name = models.CharField(max_length=200, blank=True, default="")
@@ -60,7 +65,7 @@ class Person(models.Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_names}".strip(", ") or self.person_id
+        return display_name(self.family_name, self.given_names, self.person_id)
 
 
 class Nationality(models.Model):
