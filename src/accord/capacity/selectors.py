@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from accord import db
 from accord.capacity.models import QUOTA_COUNTED, Reservation
 from accord.core.rules.engine import FacilityUsage, Usage
 from accord.core.screening import default_dataset
@@ -20,7 +22,7 @@ def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | Non
     other, and a quota agreement piles up a month's worth of rows every month. Given the
     ``agreement_ids`` screened, only their quota months are counted (the quota rule reads only
     its own agreement's), and none is read when no clause of theirs sets a quota."""
-    facilities = _facility_usage(Facility.objects.all())
+    facilities = _facility_usage()
     quota_rows = Reservation.objects.filter(status__in=QUOTA_COUNTED).exclude(quota_month="")
     if day is not None:
         quota_rows = quota_rows.filter(quota_month=day.strftime("%Y-%m"))
@@ -39,16 +41,11 @@ def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | Non
     return Usage(facilities=facilities, quota_used=quota_used)
 
 
-def _facility_usage(facilities: QuerySet[Facility]) -> dict[str, FacilityUsage]:
-    # One query for the facilities with their places held and occupied (a step screens with it).
-    rows = (
-        facilities.order_by()
-        .values_list("code", "suspended", "capacity")
-        .annotate(
-            occupied=Count("reservations", filter=Q(reservations__status=Reservation.Status.OCCUPIED)),
-            held=Count("reservations", filter=Q(reservations__status=Reservation.Status.HELD)),
-        )
-    )
+def _facility_usage(codes: Sequence[str] | None = None) -> dict[str, FacilityUsage]:
+    """Every facility's places held and occupied, or those of the facilities ``codes``."""
+    # One query, run twice by every step that screens: compiled once per set of facilities.
+    shape = None if codes is None else tuple(codes)
+    rows = db.rows(lambda: _usage_of(shape), shape=shape)
     return {
         code: FacilityUsage(
             occupied=occupied,
@@ -60,11 +57,23 @@ def _facility_usage(facilities: QuerySet[Facility]) -> dict[str, FacilityUsage]:
     }
 
 
+def _usage_of(codes: tuple[str, ...] | None) -> QuerySet[Facility, tuple[Any, ...]]:
+    facilities = Facility.objects.all() if codes is None else Facility.objects.filter(code__in=codes)
+    return (
+        facilities.order_by()
+        .values_list("code", "suspended", "capacity")
+        .annotate(
+            occupied=Count("reservations", filter=Q(reservations__status=Reservation.Status.OCCUPIED)),
+            held=Count("reservations", filter=Q(reservations__status=Reservation.Status.HELD)),
+        )
+    )
+
+
 def agreement_usage(agreement_id: str, day: dt.date) -> Usage:
     """What the agreement's own rules read of the usage on ``day``: its facilities' places and its
     clauses' quota months (the cheap re-check of a step's screening, inside its write lock)."""
     agreement = default_dataset().agreement(agreement_id)
-    facilities = _facility_usage(Facility.objects.filter(code__in=[f.id for f in agreement.facilities]))
+    facilities = _facility_usage([f.id for f in agreement.facilities])
     clauses = [c.id for c in agreement.clauses if c.monthly_quota is not None]
     if not clauses:
         return Usage(facilities=facilities)
@@ -113,11 +122,12 @@ def waitlist_position(reservation: Reservation) -> int | None:
 
 
 def live_reservation(case_id: int) -> Reservation | None:
-    return (
-        Reservation.objects.select_related("facility")
-        .filter(case_id=case_id, status__in=("waiting", "held", "occupied"))
-        .first()
-    )
+    return db.first(_live_reservation, case_id)  # every step's answer reads it
+
+
+def _live_reservation(case_id: int) -> QuerySet[Reservation]:
+    live = ("waiting", "held", "occupied")
+    return Reservation.objects.select_related("facility").filter(case_id=case_id, status__in=live).order_by("pk")[:1]
 
 
 def latest_reservation(case_id: int) -> Reservation | None:

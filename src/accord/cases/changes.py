@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
+from accord import db
 from accord.accounts.models import Role, User
 from accord.audit.services import record
 from accord.capacity.selectors import agreement_usage, current_usage, deciding_usage
@@ -34,17 +35,22 @@ def lock(case_id: int) -> Case:
     that steps, edits and holds on the same person queue up instead of deadlocking."""
     # Two statements: the person found through the case (a subquery, which locks no case row),
     # then the case. The person read under its lock is the case's person: no third read.
-    person = Person.objects.select_for_update().filter(pk=Subquery(_person_of(case_id))).first()
-    if person is None:
+    person = db.first(_person_of, case_id)
+    case = db.first(_case, case_id) if person is not None else None
+    if person is None or case is None:
         raise CaseError(f"no case {case_id}")
-    case = Case.objects.select_for_update().get(pk=case_id)
     case.person = person
     case.before = snapshot(case)
     return case
 
 
-def _person_of(case_id: int) -> QuerySet[Case, int]:
-    return Case.objects.filter(pk=case_id).values_list("person_id", flat=True)
+def _person_of(case_id: int) -> QuerySet[Person]:
+    of_case = Case.objects.filter(pk=case_id).values_list("person_id", flat=True)
+    return Person.objects.select_for_update().filter(pk=Subquery(of_case)).order_by("pk")[:1]
+
+
+def _case(case_id: int) -> QuerySet[Case]:
+    return Case.objects.select_for_update().filter(pk=case_id).order_by("pk")[:1]
 
 
 def locked_cases(person: Person, states: Iterable[str]) -> list[Case]:

@@ -9,6 +9,7 @@ from typing import TypedDict
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
+from accord import db
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, can, require
 from accord.audit.selectors import events_for_objects
@@ -39,10 +40,15 @@ class CaseFilters:
 def visible_cases(user: User) -> QuerySet[Case]:
     """Every case the user may see: receiving officers only the cases ever sent to their state."""
     require(user, Can.VIEW_CASES)
-    cases = Case.objects.all()
-    if user.role == Role.RECEIVING_OFFICER:
-        cases = cases.filter(sent_to(user.receiving_state))
-    return cases
+    return _scoped(Case.objects.all(), _receiving_state(user))
+
+
+def _receiving_state(user: User) -> str | None:
+    return user.receiving_state if user.role == Role.RECEIVING_OFFICER else None
+
+
+def _scoped(cases: QuerySet[Case], receiving_state: str | None) -> QuerySet[Case]:
+    return cases if receiving_state is None else cases.filter(sent_to(receiving_state))
 
 
 LIST_FIELDS = (
@@ -94,10 +100,17 @@ def receiving_states() -> list[str]:
 
 def get_case(user: User, case_id: int) -> Case:
     """A case the user may see; any other id is "not found", so hidden cases do not reveal themselves."""
-    case = visible_cases(user).select_related("person").filter(pk=case_id).first()
+    require(user, Can.VIEW_CASES)
+    # Read on every page and API call of a case: the statement is compiled once (``accord.db``).
+    state = _receiving_state(user)
+    case = db.first(_visible_case, case_id) if state is None else db.first(_visible_case, case_id, state)
     if case is None:
         raise Http404(f"no case {case_id} that you may see")
     return case
+
+
+def _visible_case(case_id: int, receiving_state: str | None = None) -> QuerySet[Case]:
+    return _scoped(Case.objects.select_related("person"), receiving_state).filter(pk=case_id).order_by("pk")[:1]
 
 
 class OutcomeCount(TypedDict):
