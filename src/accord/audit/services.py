@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 
+from accord import db
 from accord.accounts.models import User
 from accord.audit.models import AuditEvent, AuditHead
 from accord.core.audit import COLUMNS, GENESIS, canonical, check_fields, event_hash
@@ -107,9 +109,17 @@ def lock_chain() -> AuditHead:
     held = _held_head()
     if held is not None:
         return held
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+    # Compiled once (every step locks it); the first append of all creates it.
+    head = (
+        db.first(_head)
+        or AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})[0]
+    )
     _hold(head)
     return head
+
+
+def _head() -> QuerySet[AuditHead]:
+    return AuditHead.objects.select_for_update().filter(pk=1)[:1]
 
 
 @dataclass

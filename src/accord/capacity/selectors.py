@@ -23,16 +23,17 @@ def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | Non
     ``agreement_ids`` screened, only their quota months are counted (the quota rule reads only
     its own agreement's), and none is read when no clause of theirs sets a quota."""
     facilities = _facility_usage()
-    quota_rows = Reservation.objects.filter(status__in=QUOTA_COUNTED).exclude(quota_month="")
-    if day is not None:
-        quota_rows = quota_rows.filter(quota_month=day.strftime("%Y-%m"))
     if agreement_ids is not None:
         dataset = default_dataset()
         with_quota = [
             a for a in agreement_ids if any(c.monthly_quota is not None for c in dataset.agreement(a).clauses)
         ]
-        if not with_quota:
+        if not with_quota:  # before any queryset is built: a step screens with this every time
             return Usage(facilities=facilities)
+    quota_rows = Reservation.objects.filter(status__in=QUOTA_COUNTED).exclude(quota_month="")
+    if day is not None:
+        quota_rows = quota_rows.filter(quota_month=day.strftime("%Y-%m"))
+    if agreement_ids is not None:
         quota_rows = quota_rows.filter(agreement_id__in=with_quota)
     quota_used = {
         (row["agreement_id"], row["clause_id"], row["quota_month"]): row["n"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accord import db
 from accord.accounts.models import User
 from accord.audit.services import lock_chain, record
 from accord.capacity.models import PLACE_TAKEN, QUOTA_COUNTED, QuotaMonth, Reservation
@@ -37,7 +39,7 @@ def claim(
         return None
     _require_transaction()
     lock_chain()  # the lock order of every transaction: audit head, then facility, then quota month
-    facility = Facility.objects.select_for_update().get(code=facility_code) if facility_code else None
+    facility = _locked_facility(facility_code) if facility_code else None
     month = day.strftime("%Y-%m") if monthly_quota is not None else ""
     full = facility is not None and _places_taken(facility) >= facility.capacity
     if monthly_quota is not None:
@@ -45,7 +47,7 @@ def claim(
         full = full or _quota_used(agreement_id, clause_id, month) >= monthly_quota
     status = Reservation.Status.WAITING if full else Reservation.Status.HELD
     held_on = None if full else timezone.localdate()
-    existing = Reservation.objects.filter(case_id=case_id, status=Reservation.Status.WAITING).first()
+    existing = db.first(_waiting, case_id)
     if existing is not None:
         before = _state(existing)
         existing.status, existing.quota_month, existing.held_on = status, month, held_on
@@ -63,6 +65,18 @@ def claim(
     )
     _record(actor, "reservation.wait" if full else "reservation.hold", reservation, None)
     return reservation
+
+
+# Compiled once (``accord.db``): every acceptance runs both.
+def _locked_facility(code: str) -> Facility:
+    facility = db.first(lambda c: Facility.objects.select_for_update().filter(code=c).order_by("pk")[:1], code)
+    if facility is None:
+        raise Facility.DoesNotExist(f"no facility {code!r}")
+    return facility
+
+
+def _waiting(case_id: int) -> QuerySet[Reservation]:
+    return Reservation.objects.filter(case_id=case_id, status=Reservation.Status.WAITING).order_by("pk")[:1]
 
 
 # A handover's day is read where it happens (the arrival's zone), which can be a day ahead of the
