@@ -38,6 +38,7 @@ class _Compiled:
     params: tuple[object, ...]
     slots: tuple[int, ...]  # where each argument goes in ``params``
     locks: bool  # SELECT … FOR UPDATE: only inside a transaction, as the ORM enforces
+    converters: dict[int, Any]  # by column: the field's and the backend's conversions of a value read
 
 
 def first(build: Callable[..., QuerySet[M]], *values: int | str, shape: Hashable = None) -> M | None:
@@ -83,7 +84,7 @@ def _compile(build: Callable[..., QuerySet[Any]], values: Sequence[object]) -> _
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:  # the ORM's own answer to, say, ``code__in=[]``: no rows, whatever the values
-        return _Compiled(compiler, "", (), (), locks=False)
+        return _Compiled(compiler, "", (), (), locks=False, converters={})
     slots = []
     for placeholder in placeholders:
         found = [i for i, p in enumerate(params) if p == placeholder]
@@ -91,7 +92,11 @@ def _compile(build: Callable[..., QuerySet[Any]], values: Sequence[object]) -> _
             raise ValueError(f"a value must reach the SQL as one parameter, found {len(found)}: {sql}")
         slots.append(found[0])
     locks = bool(queryset.query.select_for_update) and connection.features.has_select_for_update
-    return _Compiled(compiler, sql, tuple(params), tuple(slots), locks)
+    selected = [s[0] for s in compiler.select[: compiler.col_count]]
+    if compiler.has_composite_fields(selected):
+        raise ValueError(f"composite fields are not supported: {sql}")
+    converters = compiler.get_converters(selected)  # what results_iter would find on every call
+    return _Compiled(compiler, sql, tuple(params), tuple(slots), locks, converters)
 
 
 def _run(compiled: _Compiled, values: Sequence[object]) -> list[list[Any]]:
@@ -108,4 +113,6 @@ def _run(compiled: _Compiled, values: Sequence[object]) -> list[list[Any]]:
         fetched = cursor.fetchall()
     if compiler.has_extra_select:  # ordering columns the select does not hold
         fetched = [row[: compiler.col_count] for row in fetched]
-    return list(compiler.results_iter([fetched]))
+    if not compiled.converters:
+        return [list(row) for row in fetched]
+    return list(compiler.apply_converters(fetched, compiled.converters))
