@@ -66,10 +66,18 @@ def rows(build: Callable[..., QuerySet[Any]], *values: int | str, shape: Hashabl
 
 def _compiled(build: Callable[..., QuerySet[Any]], values: Sequence[object], shape: Hashable) -> _Compiled:
     # Kept on this thread's connection (not on ``django.db.connection``, a proxy every thread
-    # shares), by the code that builds the queryset, its shape and the number of values.
+    # shares), by the code that builds the queryset, the values it closes over, its shape and the
+    # number of values: a builder that closes over a variable is never answered with the
+    # statement compiled for another value of it.
     kept: dict[Hashable, _Compiled] = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("accord_compiled", {})
-    key = (build.__code__, shape, len(values))
-    found = kept.get(key)
+    closed_over = tuple(cell.cell_contents for cell in build.__closure__ or ())
+    key = (build.__code__, closed_over, shape, len(values))
+    try:
+        found = kept.get(key)
+    except TypeError:
+        raise TypeError(
+            f"a compiled statement's builder may close over hashable values only: {closed_over!r}"
+        ) from None
     if found is None:
         found = kept[key] = _compile(build, values)
     return found

@@ -53,6 +53,21 @@ def test_a_value_must_reach_the_statement_as_one_parameter(users: dict[str, User
         db.rows(lambda name: User.objects.filter(username=name.upper()).values_list("pk"), "x")
 
 
+def test_a_builder_closing_over_a_variable_is_compiled_for_each_of_its_values(users: dict[str, User]) -> None:
+    """A closure's variable is no argument, yet the statement must follow it: a step scoped by a
+    variable read the first time must not answer for another."""
+
+    def usernames(role: str) -> list[tuple[str]]:
+        return db.rows(lambda: User.objects.filter(role=role).order_by("username").values_list("username"))
+
+    for role in ("case_officer", "legal_reviewer", "monitor"):
+        expected = list(User.objects.filter(role=role).order_by("username").values_list("username"))
+        assert expected and usernames(role) == expected
+    with pytest.raises(TypeError, match="hashable"):
+        unhashable = ["case_officer"]
+        db.rows(lambda: User.objects.filter(role__in=unhashable).values_list("username"))
+
+
 def test_values_come_with_the_orms_conversions_and_an_empty_set_finds_nothing(facilities: None) -> None:
     Facility.objects.filter(code="cecot").update(suspended=True)
     build = lambda: Facility.objects.order_by("code").values_list("code", "suspended")  # noqa: E731

@@ -40,6 +40,14 @@ def test_finance_closes_reads_and_corrects_over_http(api: Api, users: dict[str, 
     assert csv.headers["content-type"].startswith("text/csv") and ",cecot," in csv.text
     bad: dict[str, Any] = {"invoice": invoice["number"], "amount_minor": -5500, "reason": ""}
     error(finance.post("/ledger/corrections", json=bad), 400, "invoice")
+    # Bad input is a 422 naming its field, never a 500 from the database.
+    for field, value in (
+        ("invoice", "INV\x00"),
+        ("reason", "late\x00"),
+        ("amount_minor", 2**63),
+        ("person_days", -(2**70)),
+    ):
+        error(finance.post("/ledger/corrections", json={**bad, "reason": "late", field: value}), 422, field)
     done = finance.post("/ledger/corrections", json={**bad, "reason": "release recorded late", "person_days": -1})
     assert done.status_code == 201 and done.json()["month"] == "2025-04"
     error(api("reviewer").post("/ledger/corrections", json=bad), 403)

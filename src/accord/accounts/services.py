@@ -4,12 +4,13 @@ for whom are part of the audit trail: every change here appends an event in its 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accord import db
 from accord.accounts.models import ApiToken, Role, User
 from accord.audit.services import record
 
@@ -122,40 +123,18 @@ def set_token_revoked(token: ApiToken, revoked: bool, *, by: User, reason: str) 
 
 def user_for_token(token: str) -> User | None:
     """The active user a bearer token acts for, or None (unknown, revoked, or the user deactivated)."""
-    # Every API request asks this: one statement written once, not an ORM query compiled each
-    # time (half the cost of the lookup). Whether the token's use is due to be written down is
-    # decided in the same statement, against a cut-off adapted as the ORM adapts datetimes.
-    now = timezone.now()
-    cutoff = connection.ops.adapt_datetimefield_value(now - LAST_USED_PRECISION)
-    found = list(User.objects.raw(_token_user_sql(), [cutoff, ApiToken.hash(token)]))
-    if not found or not found[0].is_active:
+    row = db.first(_unrevoked, ApiToken.hash(token))  # every API request asks: compiled once
+    if row is None or not row.user.is_active:
         return None
-    user = found[0]
-    extra = vars(user)  # the statement's two extra columns, which ``raw`` sets on the user
+    now = timezone.now()
     # Recorded to the minute: a write on every request would double the cost of a read.
-    if extra["token_use_due"]:
-        ApiToken.objects.filter(pk=extra["token_pk"]).update(last_used_at=now)
-    return user
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user
 
 
-@functools.cache
-def _token_user_sql() -> str:
-    """The user of an unrevoked token of a digest, with the token's id and whether its last use
-    is older than a cut-off (parameters: the cut-off, the digest)."""
-    tokens, users = ApiToken._meta.db_table, User._meta.db_table
-    used = _column(ApiToken, "last_used_at")
-    return (
-        f"SELECT u.*, t.{_column(ApiToken, 'id')} AS token_pk, (t.{used} IS NULL OR t.{used} < %s) AS token_use_due "
-        f"FROM {connection.ops.quote_name(users)} u JOIN {connection.ops.quote_name(tokens)} t "
-        f"ON t.{_column(ApiToken, 'user')} = u.{_column(User, 'id')} "
-        f"WHERE t.{_column(ApiToken, 'digest')} = %s AND NOT t.{_column(ApiToken, 'revoked')}"
-    )
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.column  # a concrete field, not a relation's reverse
-    return connection.ops.quote_name(field.column)
+def _unrevoked(digest: str) -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user").filter(digest=digest, revoked=False).order_by("pk")[:1]
 
 
 def _token_state(token: ApiToken) -> dict[str, Any]:

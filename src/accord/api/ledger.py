@@ -15,6 +15,7 @@ from accord.accounts.models import Role
 from accord.accounts.permissions import Can, require
 from accord.api.common import ERRORS, caller
 from accord.api.errors import error
+from accord.api.schemas import Id, LedgerInteger, Reason, Text
 from accord.core.ledger import Month
 from accord.ledger import selectors, services
 from accord.ledger.models import Invoice, InvoiceLine
@@ -84,11 +85,11 @@ class DifferenceOut(Schema):
 
 
 class CorrectionIn(Schema):
-    invoice: str
-    amount_minor: int
-    person_days: int = 0
-    facility: str = ""
-    reason: str
+    invoice: Id
+    amount_minor: LedgerInteger
+    person_days: LedgerInteger = 0
+    facility: Text = ""
+    reason: Reason
 
 
 class CorrectionOut(Schema):

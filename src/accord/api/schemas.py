@@ -23,6 +23,11 @@ def _no_nul(value: str) -> str:
 # patterns over 50,000 bytes; no id or name in Accord is longer than 200 characters).
 Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul)]
+Reason = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul)]
+# An amount or count a caller posts to the ledger: a guard of the 64-bit columns, not a rule of
+# any agreement. 10^15 minor units is over ten thousand times a full CECOT's year at the demo's
+# assumed rate (8.0 x 10^10), and the sum of 9,000 such postings still fits a signed 64-bit integer.
+LedgerInteger = Annotated[int, Field(ge=-(10**15), le=10**15)]
 
 
 class ErrorOut(Schema):
@@ -203,7 +208,7 @@ class StepIn(Schema):
         description="The step to take; GET the case's steps for those you may take now. Scheduling, departure "
         "and handover are taken with a movement (/api/v1/movements), never on one case."
     )
-    reason: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul)] = ""
+    reason: Reason = ""
     basis_kind: Text = Field(
         "",
         description='For "approve" of a prison placement abroad: the receiving state\'s legal basis to detain '
