@@ -194,6 +194,20 @@ def test_a_case_officer_reads_the_case_page_in_spanish(users: dict[str, User], r
 
 
 @pytest.mark.django_db
+def test_a_step_refused_on_the_page_says_why_in_the_readers_language(users: dict[str, User], referred: Case) -> None:
+    """Two officers in San Salvador answer the same referral: the second one's acceptance is
+    refused in Spanish, naming the step and the states in Spanish; in English, in English."""
+    referred.state = State.ACCEPTED
+    referred.save()
+    path = f"/cases/{referred.pk}/step/"
+    spanish = client_of(users["salvador"], **SPANISH).post(path, {"step": "accept"}, follow=True).content.decode()
+    assert "No se puede aceptar: el estado del caso es «aceptado», no remitido" in spanish
+    english = client_of(users["salvador"]).post(path, {"step": "accept"}, follow=True).content.decode()
+    assert "Cannot accept: the case is accepted, not referred" in english
+    assert Case.objects.get(pk=referred.pk).state == State.ACCEPTED  # refused: nothing changed
+
+
+@pytest.mark.django_db
 def test_without_accept_language_the_pages_are_english(users: dict[str, User], referred: Case) -> None:
     officer = client_of(users["salvador"])
     assert "Welcome, salvador" in text_of(officer, "/")

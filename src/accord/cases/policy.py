@@ -16,12 +16,14 @@ say) is not preparing it: an approver later made a case officer may refer the ca
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accord import db
 from accord.accounts.models import Role, User
 from accord.accounts.permissions import Can, can
 from accord.capacity.selectors import occupies_place
-from accord.cases.models import REFERRED_STATES, Case, Participation
+from accord.cases.models import REFERRED_STATES, Case, Participation, State
 from accord.core.workflow import (
     RETURNED,
     RETURNED_NOTICE,
@@ -33,7 +35,11 @@ from accord.core.workflow import (
     steps_for,
 )
 
-FOUR_EYES = "Four eyes: a legal reviewer who never opened, screened or submitted this case must approve it"
+# Refusals are worded in the reader's language (a page's; the API and the CLI answer in English).
+FOUR_EYES = gettext_noop(
+    "Four eyes: a legal reviewer who never opened, screened or submitted this case must approve it"
+)
+NOTHING_TO_RELEASE = gettext_noop("Nothing to release: case %(case)s holds no occupied place")
 
 
 # --- four eyes ----------------------------------------------------------------------------------
@@ -97,7 +103,10 @@ def role_refusal(user: User, chosen: Transition) -> str | None:
     """Why the user's role may not take the step at all (checked before the case is looked up,
     so that a refusal never tells whether a case exists)."""
     if not user.is_active or user.role not in chosen.roles:
-        return f"Your role ({user.get_role_display()}) may not {chosen.label.lower()}"
+        return _("Your role (%(role)s) may not %(step)s") % {
+            "role": user.get_role_display(),
+            "step": step_words(chosen),
+        }
     return None
 
 
@@ -110,15 +119,24 @@ def step_refusal(user: User, case: Case, chosen: Transition) -> str | None:
     if chosen.step in VIA_MOVEMENT:
         return VIA_MOVEMENT_ONLY.format(step=chosen.step.value)
     if seen_state(user, case) == RETURNED:
-        return RETURNED_NOTICE.format(case=case.pk)  # never which of the sending side's states
+        return _(RETURNED_NOTICE).format(case=case.pk)  # never which of the sending side's states
     if case.state not in chosen.sources:
-        allowed = ", ".join(s.replace("_", " ") for s in sorted(chosen.sources))
-        return f"Cannot {chosen.label.lower()}: the case is {case.get_state_display()}, not {allowed}"
+        allowed = ", ".join(str(State(s).label) for s in sorted(chosen.sources))
+        return _("Cannot %(step)s: the case is %(state)s, not %(allowed)s") % {
+            "step": step_words(chosen),
+            "state": case.get_state_display(),
+            "allowed": allowed,
+        }
     if chosen.step == Step.APPROVE and took_part(case, user):
-        return FOUR_EYES
+        return _(FOUR_EYES)
     if chosen.step == Step.RELEASE and not occupies_place(case.pk):
-        return f"Nothing to release: case {case.pk} holds no occupied place"
+        return _(NOTHING_TO_RELEASE) % {"case": case.pk}
     return None
+
+
+def step_words(chosen: Transition) -> str:
+    """The step as a refusal reads it inside a sentence: "may not approve"."""
+    return _(chosen.label).lower()
 
 
 def next_steps(case: Case, user: User) -> list[Transition]:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accord.accounts.models import Role, User
 from accord.capacity import services as places
@@ -211,7 +212,8 @@ def approve(
     reviews = review_points(screening)
     if reviews and not reason.strip():
         raise Refused(
-            "Approval with open review points needs a written reason: " + ", ".join(sorted(reviews)),
+            _("Approval with open review points needs a written reason: %(rules)s")
+            % {"rules": ", ".join(sorted(reviews))},
             refusal_rows(screening, user, reviews),
         )
     case.legal_basis = _legal_basis(basis_kind, basis_reference) if LEGAL_BASIS in reviews else None
@@ -273,9 +275,9 @@ def release(case: Case, user: User, reason: str, day: dt.date | None, screening:
     try:
         freed = places.release(case.pk, actor=user, reason=reason.strip())
     except ValueError as err:  # a release dated before the recorded handover: the stay never began
-        raise Refused(f"Cannot record the release: {err}") from None
+        raise Refused(_("Cannot record the release: %(why)s") % {"why": err}) from None
     if freed is None:  # policy checked it; the lock makes it certain
-        raise Refused(f"Nothing to release: case {case.pk} holds no occupied place")
+        raise Refused(_(policy.NOTHING_TO_RELEASE) % {"case": case.pk})
     fill_from_waitlist(freed, exclude=case.pk)
     return finish(case, Step.RELEASE, user, reason)
 
@@ -331,7 +333,7 @@ def _begin(case_id: int, step: Step, user: User, reason: str) -> Case:
     if refusal := policy.step_refusal(user, case, chosen):
         raise Refused(refusal)
     if chosen.needs_reason and not reason.strip():
-        raise Refused(f"{chosen.label} needs a reason")
+        raise Refused(_("%(step)s needs a reason") % {"step": _(chosen.label)})
     return case
 
 
