@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from accord.accounts.models import User
+from accord.cases.models import Case
 from accord.people.models import Person
 from tests.web.moving import accepted
 from tests.web.test_workflow_api import Api, api, ok, refused  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person: Callable[..., Person]) -> None:  # noqa: F811
@@ -68,6 +71,46 @@ def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person:
     assert (monitor["movement"]["payer"], monitor["movement"]["payer_state"]) == (None, None)
     assert [m["payer_state"] for m in ok(api("monitor").get("/movements"))] == [None]
     refused(api("admin").get(f"/movements/{mid}"), 404)
+
+
+def test_a_planned_flight_is_changed_and_a_person_taken_off_through_the_api(
+    api: Api,  # noqa: F811
+    users: dict[str, User],
+    make_person: Callable[..., Person],
+) -> None:
+    """The page's edit and removal, for programs: only the fields sent change, the cases follow
+    a new day, a field that may not change is named, and nothing changes after departure."""
+    cases = [accepted(make_person, users, f"E{i}") for i in range(2)]
+    leaves = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
+    body: dict[str, Any] = {
+        "agreement_id": "us-sv-2025",
+        "kind": "charter",
+        "origin": "Alexandria, LA (AEX)",
+        "planned_departure": leaves.isoformat(),
+        "departure_tz": "America/Chicago",
+        "planned_arrival": (leaves + dt.timedelta(hours=3)).isoformat(),
+        "arrival_tz": "America/El_Salvador",
+        "seats": 10,
+        "escorts": 2,
+    }
+    officer = api("officer")
+    mid = ok(officer.post("/movements", json=body), 201)["id"]
+    ok(officer.post(f"/movements/{mid}/cases", json={"case_ids": [c.pk for c in cases]}))
+    later = leaves + dt.timedelta(days=2)
+    change = {"planned_departure": later.isoformat(), "planned_arrival": (later + dt.timedelta(hours=3)).isoformat()}
+    edited = ok(officer.patch(f"/movements/{mid}", json={**change, "reason": "aircraft swap"}))
+    assert dt.datetime.fromisoformat(edited["planned_departure"]) == later and edited["seats"] == 10
+    assert {Case.objects.get(pk=c.pk).scheduled_for for c in cases} == {later.astimezone(CHICAGO).date()}
+    refused(officer.patch(f"/movements/{mid}", json={"agreement_id": "us-ve-2025"}), 422, "agreement_id")
+    refused(officer.patch(f"/movements/{mid}", json={"departure_tz": "Nowhere/Else"}), 422, "departure_tz")
+    refused(api("salvador").patch(f"/movements/{mid}", json={"seats": 12}), 403)
+    assert ok(officer.get(f"/movements/{mid}"))["movement"]["seats"] == 10  # nothing refused was kept
+    off = f"/movements/{mid}/cases/{cases[0].pk}/remove"
+    refused(officer.post(off, json={"reason": " "}), 422, "reason")
+    assert ok(officer.post(off, json={"reason": "court hearing set"}))["status"] == "removed"
+    assert Case.objects.get(pk=cases[0].pk).state == "accepted"
+    assert ok(officer.get(f"/movements/{mid}"))["movement"]["people"] == 1
+    refused(officer.post(off, json={"reason": "again"}), 422, "case_id")  # no longer on it
 
 
 def test_the_movement_list_is_read_a_page_at_a_time(api: Api, users: dict[str, User]) -> None:  # noqa: F811

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
 from accord.accounts.models import User
 from accord.api.common import ERRORS, Limit, Offset, caller
@@ -45,6 +46,31 @@ class MovementIn(Schema):
         description="The carrier's cost in minor units (cents), charged at departure to a payer other than the operator.",
     )
     transport_currency: str = Field("", description="ISO 4217 code of the transport cost.")
+
+
+class MovementEditIn(Schema):
+    """A planned movement's changes: only the fields sent are changed (``movements.services.EDITABLE``);
+    the cases on it follow a new departure day, each in its own history."""
+
+    kind: str | None = None
+    carrier: str | None = None
+    flight_number: str | None = None
+    origin: str | None = None
+    destination_airport: str | None = None
+    transit_airports: list[str] | None = None
+    destination_facility: str | None = None
+    planned_departure: dt.datetime | None = None
+    departure_tz: str | None = None
+    planned_arrival: dt.datetime | None = None
+    arrival_tz: str | None = None
+    seats: int | None = None
+    escorts: int | None = None
+    transport_cost_minor: int | None = None
+    transport_currency: str | None = None
+    reason: str = Field("", description="Why it changed (kept in the movement's and each rescheduled case's history).")
+
+    # A field the movement does not let change (its agreement, say) is refused by name, not ignored.
+    model_config = ConfigDict(extra="forbid")
 
 
 class CasesIn(Schema):
@@ -199,6 +225,21 @@ def add(request: HttpRequest, movement_id: int, body: CasesIn) -> Any:
     """Put accepted cases on the movement, all or none."""
     moves.add_to_movement(movement_id, body.case_ids, user=caller(request))
     return _out(Movement.objects.get(pk=movement_id), caller(request))
+
+
+@router.patch("/movements/{movement_id}", response={200: MovementOut, **CHANGES}, tags=["movements"])
+def edit(request: HttpRequest, movement_id: int, body: MovementEditIn) -> Any:
+    """Change a planned movement (never after departure): the fields sent, nothing else."""
+    user = caller(request)
+    changes = body.model_dump(exclude_unset=True)
+    reason = changes.pop("reason", "")
+    return _out(moves.edit_movement(movement_id, user=user, reason=reason, **changes), user)
+
+
+@router.post("/movements/{movement_id}/cases/{case_id}/remove", response={200: EntryOut, **CHANGES}, tags=["movements"])
+def remove(request: HttpRequest, movement_id: int, case_id: int, body: ReasonIn) -> Any:
+    """Take a person off a planned movement, with a reason: the case is accepted again and keeps its place."""
+    return _entry(moves.remove_from_movement(movement_id, case_id, user=caller(request), reason=body.reason))
 
 
 @router.get("/movements/{movement_id}/problems", response={200: list[ProblemOut], **CHANGES}, tags=["movements"])
