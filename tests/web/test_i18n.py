@@ -208,6 +208,18 @@ def test_a_step_refused_on_the_page_says_why_in_the_readers_language(users: dict
 
 
 @pytest.mark.django_db
+def test_a_referral_returned_at_acceptance_is_told_in_spanish(users: dict[str, User], referred: Case) -> None:
+    """The record sent to San Salvador changed before the officer accepted it: the case goes back
+    to the sending state, and the officer is told so in the one neutral sentence, in Spanish."""
+    Person.objects.filter(pk=referred.person_id).update(family_name="Cambiado")
+    path = f"/cases/{referred.pk}/step/"
+    page = client_of(users["salvador"], **SPANISH).post(path, {"step": "accept"}, follow=True).content.decode()
+    assert f"El caso {referred.pk} ha sido devuelto al Estado que envía para revisión" in page
+    assert "has been returned" not in page  # the refusal too, not only the page's notice
+    assert Case.objects.get(pk=referred.pk).state != State.ACCEPTED
+
+
+@pytest.mark.django_db
 def test_without_accept_language_the_pages_are_english(users: dict[str, User], referred: Case) -> None:
     officer = client_of(users["salvador"])
     assert "Welcome, salvador" in text_of(officer, "/")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accord.accounts.models import Role, User
 from accord.cases.changes import apply_screening, finish, lock, locked_cases, snapshot, take_back
@@ -71,9 +72,11 @@ def return_after_refusal(case_id: int, step: Step, user: User, day: dt.date | No
         if found is not None:
             return_case(case, found, None, f"found when {user.username} tried to {transition(step).label.lower()}")
     if found is None:
-        return Refused(f"Case {case_id} changed while the step ran; look at it again before the next step")
-    if user.role == Role.RECEIVING_OFFICER:  # one sentence whatever the reason (8 C.F.R. §208.6)
-        return Returned(RETURNED_NOTICE.format(case=case_id), case_id=case_id, state=RETURNED)
+        return Refused(
+            _("Case %(case)s changed while the step ran; look at it again before the next step") % {"case": case_id}
+        )
+    if user.role == Role.RECEIVING_OFFICER:  # one sentence whatever the reason (8 C.F.R. §208.6), in their language
+        return Returned(_(RETURNED_NOTICE).format(case=case_id), case_id=case_id, state=RETURNED)
     rows = refusal_rows(result, user, set(found.rule_ids))
     return Returned(_refusal_message(found, result), rows, case_id=case_id, state=case.state)
 
