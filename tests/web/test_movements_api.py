@@ -21,11 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person: Callable[..., Person]) -> None:  # noqa: F811
-    crew = users
-    cases = [accepted(make_person, crew, f"A{i}") for i in range(2)]
-    leaves = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
-    body: dict[str, Any] = {
+def flight_body(leaves: dt.datetime, **more: Any) -> dict[str, Any]:
+    """A charter to CECOT leaving at ``leaves``, three hours in the air, as ``POST /movements`` takes it."""
+    return {
         "agreement_id": "us-sv-2025",
         "kind": "charter",
         "origin": "Alexandria, LA (AEX)",
@@ -35,7 +33,19 @@ def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person:
         "arrival_tz": "America/El_Salvador",
         "seats": 10,
         "escorts": 2,
+        **more,
     }
+
+
+def tomorrow_at_two() -> dt.datetime:
+    return dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
+
+
+def test_a_flight_through_the_api(api: Api, users: dict[str, User], make_person: Callable[..., Person]) -> None:  # noqa: F811
+    crew = users
+    cases = [accepted(make_person, crew, f"A{i}") for i in range(2)]
+    leaves = tomorrow_at_two()
+    body = flight_body(leaves)
     refused(api("officer").post("/movements", json={**body, "arrival_tz": "Nowhere/Else"}), 422, "arrival_tz")
     refused(api("salvador").post("/movements", json=body), 403)
     refused(api("officer").post("/movements", json={**body, "transit_airports": ["SALV"]}), 422, "transit_airports")
@@ -81,18 +91,8 @@ def test_a_planned_flight_is_changed_and_a_person_taken_off_through_the_api(
     """The page's edit and removal, for programs: only the fields sent change, the cases follow
     a new day, a field that may not change is named, and nothing changes after departure."""
     cases = [accepted(make_person, users, f"E{i}") for i in range(2)]
-    leaves = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
-    body: dict[str, Any] = {
-        "agreement_id": "us-sv-2025",
-        "kind": "charter",
-        "origin": "Alexandria, LA (AEX)",
-        "planned_departure": leaves.isoformat(),
-        "departure_tz": "America/Chicago",
-        "planned_arrival": (leaves + dt.timedelta(hours=3)).isoformat(),
-        "arrival_tz": "America/El_Salvador",
-        "seats": 10,
-        "escorts": 2,
-    }
+    leaves = tomorrow_at_two()
+    body = flight_body(leaves)
     officer = api("officer")
     mid = ok(officer.post("/movements", json=body), 201)["id"]
     ok(officer.post(f"/movements/{mid}/cases", json={"case_ids": [c.pk for c in cases]}))
@@ -115,21 +115,10 @@ def test_a_planned_flight_is_changed_and_a_person_taken_off_through_the_api(
 
 def test_the_movement_list_is_read_a_page_at_a_time(api: Api, users: dict[str, User]) -> None:  # noqa: F811
     """Latest planned departure first, ``limit`` at a time; a limit beyond the maximum is a 422."""
-    leaves = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(14, 0), tzinfo=dt.UTC)
-    body: dict[str, Any] = {
-        "agreement_id": "us-sv-2025",
-        "kind": "charter",
-        "origin": "Alexandria, LA (AEX)",
-        "departure_tz": "America/Chicago",
-        "arrival_tz": "America/El_Salvador",
-        "seats": 10,
-        "escorts": 2,
-    }
+    leaves = tomorrow_at_two()
     ids = []
     for day in range(3):
-        at = leaves + dt.timedelta(days=day)
-        times = {"planned_departure": at.isoformat(), "planned_arrival": (at + dt.timedelta(hours=3)).isoformat()}
-        ids.append(ok(api("officer").post("/movements", json={**body, **times}), 201)["id"])
+        ids.append(ok(api("officer").post("/movements", json=flight_body(leaves + dt.timedelta(days=day))), 201)["id"])
     first = ok(api("officer").get("/movements?limit=2"))
     rest = ok(api("officer").get("/movements?limit=2&offset=2"))
     assert [m["id"] for m in first + rest] == ids[::-1]
