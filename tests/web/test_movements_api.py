@@ -103,6 +103,8 @@ def test_a_planned_flight_is_changed_and_a_person_taken_off_through_the_api(
     assert {Case.objects.get(pk=c.pk).scheduled_for for c in cases} == {later.astimezone(CHICAGO).date()}
     refused(officer.patch(f"/movements/{mid}", json={"agreement_id": "us-ve-2025"}), 422, "agreement_id")
     refused(officer.patch(f"/movements/{mid}", json={"departure_tz": "Nowhere/Else"}), 422, "departure_tz")
+    for blank in ("carrier", "kind", "seats", "transit_airports", "planned_departure"):  # left out, never nulled
+        refused(officer.patch(f"/movements/{mid}", json={blank: None}), 422, blank)
     refused(api("salvador").patch(f"/movements/{mid}", json={"seats": 12}), 403)
     assert ok(officer.get(f"/movements/{mid}"))["movement"]["seats"] == 10  # nothing refused was kept
     off = f"/movements/{mid}/cases/{cases[0].pk}/remove"

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from accord.accounts.models import User
 from accord.api.common import ERRORS, Limit, Offset, caller
@@ -16,6 +17,7 @@ from accord.api.schemas import RefusalOut
 from accord.movements import policy, selectors
 from accord.movements import services as moves
 from accord.movements.models import ManifestEntry, Movement
+from accord.movements.services import EDITABLE
 
 router = Router()
 CHANGES = {**ERRORS, 409: RefusalOut}
@@ -50,7 +52,9 @@ class MovementIn(Schema):
 
 class MovementEditIn(Schema):
     """A planned movement's changes: only the fields sent are changed (``movements.services.EDITABLE``);
-    the cases on it follow a new departure day, each in its own history."""
+    the cases on it follow a new departure day, each in its own history. A field may be left out
+    but not sent as null (that would blank a fact the movement needs), except the transport cost,
+    whose null means unknown."""
 
     kind: str | None = None
     carrier: str | None = None
@@ -71,6 +75,13 @@ class MovementEditIn(Schema):
 
     # A field the movement does not let change (its agreement, say) is refused by name, not ignored.
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator(*(f for f in EDITABLE if f != "transport_cost_minor"), mode="before")
+    @classmethod
+    def _sent_not_null(cls, value: object) -> object:
+        if value is None:  # run only for the fields sent: one left out keeps its value
+            raise PydanticCustomError("null", "may be left out, not sent as null")
+        return value
 
 
 class CasesIn(Schema):
