@@ -41,10 +41,10 @@ class _Compiled:
     converters: dict[int, Any]  # by column: the field's and the backend's conversions of a value read
 
 
-def first(build: Callable[..., QuerySet[M]], *values: int | str, shape: Hashable = None) -> M | None:
+def first(build: Callable[..., QuerySet[M]], *values: int | str) -> M | None:
     """The first model of ``build(*values)`` (give it a single row: ``.filter(pk=…)[:1]``), with its
-    ``select_related`` models, or None. ``shape``: what else the queryset depends on (closures)."""
-    compiled = _compiled(build, values, shape)
+    ``select_related`` models, or None."""
+    compiled = _compiled(build, values)
     found = _run(compiled, values)
     if not found:
         return None
@@ -59,19 +59,19 @@ def first(build: Callable[..., QuerySet[M]], *values: int | str, shape: Hashable
     return obj
 
 
-def rows(build: Callable[..., QuerySet[Any]], *values: int | str, shape: Hashable = None) -> list[tuple[Any, ...]]:
+def rows(build: Callable[..., QuerySet[Any]], *values: int | str) -> list[tuple[Any, ...]]:
     """The rows of ``build(*values)``, a ``values_list`` queryset, as its values."""
-    return [tuple(row) for row in _run(_compiled(build, values, shape), values)]
+    return [tuple(row) for row in _run(_compiled(build, values), values)]
 
 
-def _compiled(build: Callable[..., QuerySet[Any]], values: Sequence[object], shape: Hashable) -> _Compiled:
+def _compiled(build: Callable[..., QuerySet[Any]], values: Sequence[object]) -> _Compiled:
     # Kept on this thread's connection (not on ``django.db.connection``, a proxy every thread
-    # shares), by the code that builds the queryset, the values it closes over, its shape and the
-    # number of values: a builder that closes over a variable is never answered with the
-    # statement compiled for another value of it.
+    # shares), by the code that builds the queryset, the values it closes over (what else the
+    # queryset depends on, such as a set of codes) and the number of values: a builder that
+    # closes over a variable is never answered with the statement compiled for another value of it.
     kept: dict[Hashable, _Compiled] = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("accord_compiled", {})
     closed_over = tuple(cell.cell_contents for cell in build.__closure__ or ())
-    key = (build.__code__, closed_over, shape, len(values))
+    key = (build.__code__, closed_over, len(values))
     try:
         found = kept.get(key)
     except TypeError:

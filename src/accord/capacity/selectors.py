@@ -44,9 +44,10 @@ def current_usage(day: dt.date | None = None, agreement_ids: Sequence[str] | Non
 
 def _facility_usage(codes: Sequence[str] | None = None) -> dict[str, FacilityUsage]:
     """Every facility's places held and occupied, or those of the facilities ``codes``."""
-    # One query, run twice by every step that screens: compiled once per set of facilities.
-    shape = None if codes is None else tuple(codes)
-    rows = db.rows(lambda: _usage_of(shape), shape=shape)
+    # One query, run twice by every step that screens: compiled once per set of facilities (the
+    # codes the builder closes over are part of what ``accord.db`` keeps it by).
+    chosen = None if codes is None else tuple(codes)
+    rows = db.rows(lambda: _usage_of(chosen))
     return {
         code: FacilityUsage(
             occupied=occupied,
