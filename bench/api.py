@@ -8,7 +8,8 @@ clients over loopback: case reads, filtered case-list pages and one-record scree
 the health endpoint (the framework floor) measured in the same run: each scenario's seconds are
 split into turns taken in rotation with the floor's, and each ratio is the median of the ratios to
 the floor of the same turn (a floor measured once, before, swung 600-1,000 req/s with the load
-beside it, more than the changes measured). Prints figures; asserts nothing. The clients share the machine's cores with the server, so every figure is a floor.
+beside it, more than the changes measured). Prints figures; asserts nothing. The clients share
+the machine's cores with the server, so every figure is a floor.
 """
 
 from __future__ import annotations
